@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _ensure_roles(sender, **kwargs) -> None:
+    # Permissions only exist after migrate has created them, so roles are synced here, like
+    # Django's own permission creation, rather than in a data migration.
+    from engage.roles import roles_ensure
+
+    roles_ensure()
+
+
+class EngageConfig(AppConfig):
+    name = "engage"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        post_migrate.connect(_ensure_roles, sender=self, dispatch_uid="engage_roles_ensure")

@@ -1,0 +1,82 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AreaKind(models.TextChoices):
+    BOROUGH = "borough", _("London borough")
+    CITY = "city", _("City of London")
+    OTHER = "other", _("Outside London")
+
+
+class OrganisationType(models.TextChoices):
+    VOLUNTARY = "voluntary", _("Voluntary or community group")
+    YOUTH = "youth", _("Youth organisation")
+    FAITH = "faith", _("Faith group")
+    RESIDENTS = "residents", _("Residents' association")
+    STATUTORY = "statutory", _("Statutory partner")
+    POLICE = "police", _("Police")
+    COUNCIL = "council", _("Council")
+    OTHER = "other", _("Other")
+
+
+class TagKind(models.TextChoices):
+    COMMUNITY = "community", _("Community")
+    INTEREST = "interest", _("Interest")
+
+
+class LawfulBasis(models.TextChoices):
+    CONSENT = "consent", _("Consent")
+    PUBLIC_TASK = "public_task", _("Public task")
+
+
+class ConsentAction(models.TextChoices):
+    GIVEN = "given", _("Given")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    # Under public task there is no consent to withdraw, only an objection, which works the same.
+    OBJECTED = "objected", _("Objected")
+
+
+class ConsentMethod(models.TextChoices):
+    WEB = "web", _("Web form")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    PAPER = "paper", _("Paper")
+    IMPORT = "import", _("Import")
+    UNSUBSCRIBE = "unsubscribe", _("One-click unsubscribe")
+    ESP = "esp", _("Unsubscribe reported by the mail provider")
+
+
+class SuppressionReason(models.TextChoices):
+    HARD_BOUNCE = "bounce", _("Hard bounce")
+    COMPLAINT = "complaint", _("Complaint")
+    MANUAL = "manual", _("Added by staff")
+
+
+class EmailStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    BOUNCED = "bounced", _("Bounced")
+    COMPLAINED = "complained", _("Complained")
+    FAILED = "failed", _("Failed")
+    SUPPRESSED = "suppressed", _("Suppressed")
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", _("Viewed personal data")
+    EDIT = "edit", _("Edited")
+    CREATE = "create", _("Created")
+    EXPORT = "export", _("Exported")
+    IMPORT = "import", _("Imported")
+    ERASE = "erase", _("Erased")
+    SUBJECT_ACCESS = "subject_access", _("Subject access export")
+    CONSENT = "consent", _("Recorded consent")
+    SUPPRESS = "suppress", _("Suppression changed")
+
+
+class Role(models.TextChoices):
+    REPRESENTATIVE = "representative", _("Community representative")
+    FACILITATOR = "facilitator", _("Facilitator")
+    ENGAGEMENT_TEAM = "engagement_team", _("Engagement team")
+    ADMINISTRATOR = "administrator", _("Administrator")

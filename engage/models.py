@@ -1,0 +1,373 @@
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from engage.enums import (
+    AreaKind,
+    AuditAction,
+    ConsentAction,
+    ConsentMethod,
+    EmailStatus,
+    LawfulBasis,
+    OrganisationType,
+    SuppressionReason,
+    TagKind,
+)
+from engage.normalise import normalise_email
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required")
+        user = self.model(email=normalise_email(email), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """An account. Email is the login; what a person may do comes from their role groups."""
+
+    username = None
+    email = models.EmailField(_("email address"), unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return f"user #{self.pk}"
+
+
+class Area(models.Model):
+    """A local authority area (the 33 in London); the list is data, loaded by `demo`/fixtures."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    kind = models.CharField(max_length=20, choices=AreaKind.choices, default=AreaKind.BOROUGH)
+    code = models.CharField(max_length=12, blank=True, help_text=_("ONS GSS code"))
+    population = models.PositiveIntegerField(null=True, blank=True)
+    population_source = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=80)
+    kind = models.CharField(max_length=20, choices=TagKind.choices, default=TagKind.INTEREST)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["name"], name="tag_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Organisation(models.Model):
+    name = models.CharField(max_length=200)
+    type = models.CharField(
+        max_length=20, choices=OrganisationType.choices, default=OrganisationType.OTHER
+    )
+    areas = models.ManyToManyField(Area, blank=True, related_name="organisations")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["name"], name="organisation_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stakeholder(models.Model):
+    """A person on the stakeholder list. Consent lives in ConsentRecord, never on this row."""
+
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    email = models.EmailField(_("email"), max_length=254)
+    # Trimmed, NFKC-normalised, lower-cased: the identity used for dedupe and suppression.
+    email_normalised = models.CharField(max_length=254, unique=True, null=True, editable=False)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    area = models.ForeignKey(
+        Area, null=True, blank=True, on_delete=models.SET_NULL, related_name="stakeholders"
+    )
+    organisations = models.ManyToManyField(
+        Organisation, through="Membership", blank=True, related_name="stakeholders"
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="stakeholders")
+    preferred_language = models.CharField(max_length=20, default="en-gb")
+    source = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="stakeholder",
+    )
+    # Opaque key for signed links (preferences, unsubscribe); rotating it revokes every old link.
+    link_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    anonymised_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        indexes = [
+            models.Index(fields=["last_name", "first_name", "id"], name="stakeholder_name_order"),
+            models.Index(fields=["area"], name="stakeholder_area"),
+        ]
+        permissions = [
+            ("export_stakeholder", "Can export stakeholders"),
+            ("import_stakeholder", "Can import stakeholders"),
+            ("erase_stakeholder", "Can erase or export a stakeholder's data"),
+        ]
+
+    def __str__(self) -> str:
+        return f"stakeholder #{self.pk}"
+
+    def save(self, *args, **kwargs):
+        # One-row invariant: the normalised address always follows the address.
+        self.email_normalised = normalise_email(self.email) if self.email else None
+        super().save(*args, **kwargs)
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+class Membership(models.Model):
+    stakeholder = models.ForeignKey(
+        Stakeholder, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stakeholder", "organisation"], name="membership_unique"
+            )
+        ]
+
+
+class ConsentPurpose(models.Model):
+    """What a consent is for; the wording shown when asking is versioned on each record."""
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=150)
+    description = models.TextField(blank=True)
+    wording = models.TextField(help_text=_("The exact words shown when asking for this consent"))
+    lawful_basis = models.CharField(
+        max_length=20, choices=LawfulBasis.choices, default=LawfulBasis.CONSENT
+    )
+    # Mail sent under this purpose needs this consent; transactional mail has no purpose.
+    is_sensitive = models.BooleanField(default=False)
+    ordering = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["ordering", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConsentRecord(models.Model):
+    """Append-only ledger row. The current state per purpose is the latest row for it."""
+
+    stakeholder = models.ForeignKey(
+        Stakeholder, on_delete=models.CASCADE, related_name="consent_records"
+    )
+    purpose = models.ForeignKey(ConsentPurpose, on_delete=models.PROTECT, related_name="records")
+    action = models.CharField(max_length=20, choices=ConsentAction.choices)
+    at = models.DateTimeField(default=timezone.now)
+    method = models.CharField(max_length=20, choices=ConsentMethod.choices)
+    wording = models.TextField()
+    privacy_notice_version = models.CharField(max_length=40)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    import_batch = models.ForeignKey(
+        "ImportBatch",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="consent_records",
+    )
+    import_row = models.PositiveIntegerField(null=True, blank=True)
+    evidence = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["stakeholder", "purpose", "-at", "-id"], name="consent_latest")
+        ]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValidationError("Consent records are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Consent records are append-only")
+
+
+class Suppression(models.Model):
+    """An address never to be mailed, whatever its consents say."""
+
+    email_normalised = models.CharField(max_length=254, unique=True)
+    reason = models.CharField(max_length=20, choices=SuppressionReason.choices)
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class PendingSignup(models.Model):
+    """A "join the stakeholder list" request waiting for its emailed link to be followed."""
+
+    token = models.CharField(max_length=64, unique=True)
+    email = models.EmailField()
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+
+class Segment(models.Model):
+    """A named, saved stakeholder filter; its members are computed live."""
+
+    name = models.CharField(max_length=150, unique=True)
+    filters = models.JSONField(default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportBatch(models.Model):
+    file_name = models.CharField(max_length=255)
+    file_sha256 = models.CharField(max_length=64)
+    source = models.CharField(max_length=200, blank=True)
+    consent_wording = models.TextField(blank=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    counts = models.JSONField(default=dict)
+
+
+class AuditLog(models.Model):
+    """Staff actions on personal data. Holds ids and counts, never the data itself."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=30, choices=AuditAction.choices)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=64, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+
+class ErasureRecord(models.Model):
+    """That an erasure happened, and by whom; nothing about the person."""
+
+    stakeholder_id = models.BigIntegerField()
+    erased_at = models.DateTimeField(default=timezone.now)
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=40)
+
+
+class OutboundEmail(models.Model):
+    """Every engagement or account email, persisted before it is sent: the one outbound path."""
+
+    stakeholder = models.ForeignKey(
+        Stakeholder, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"
+    )
+    to_email = models.EmailField()
+    # Null purpose means transactional (account codes, registration confirmations).
+    purpose = models.ForeignKey(
+        ConsentPurpose, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    template = models.CharField(max_length=120)
+    context = models.JSONField(default=dict, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    calendar = models.TextField(blank=True, help_text=_("iCalendar text, attached when present"))
+    calendar_method = models.CharField(max_length=10, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    # Makes a send idempotent across retries, e.g. "invite:<campaign>:<stakeholder>".
+    dedupe_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    status = models.CharField(
+        max_length=20, choices=EmailStatus.choices, default=EmailStatus.QUEUED, db_index=True
+    )
+    esp_message_id = models.CharField(max_length=200, blank=True, db_index=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    queued_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-queued_at", "-id"]
+
+
+class EmailEvent(models.Model):
+    """An ESP tracking event; the unique event id makes a duplicate webhook harmless."""
+
+    email = models.ForeignKey(
+        OutboundEmail, null=True, on_delete=models.CASCADE, related_name="events"
+    )
+    event_id = models.CharField(max_length=200, unique=True)
+    event_type = models.CharField(max_length=40)
+    at = models.DateTimeField(default=timezone.now)
+    detail = models.JSONField(default=dict, blank=True)

@@ -1,0 +1,252 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from engage.models import Area, Segment, Stakeholder
+from events.enums import (
+    CampaignStatus,
+    MeetingFormat,
+    MeetingStatus,
+    PanelQuestionStatus,
+    RegistrationStatus,
+    SessionKind,
+)
+
+
+def default_reminder_days() -> list[int]:
+    return [7, 1]
+
+
+class Series(models.Model):
+    """A run of meetings, such as the quarterly public review meetings."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "series"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Meeting(models.Model):
+    series = models.ForeignKey(
+        Series, null=True, blank=True, on_delete=models.SET_NULL, related_name="meetings"
+    )
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=120, unique=True)
+    summary = models.TextField(blank=True)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    format = models.CharField(
+        max_length=20, choices=MeetingFormat.choices, default=MeetingFormat.IN_PERSON
+    )
+    venue = models.CharField(max_length=300, blank=True)
+    venue_address = models.TextField(blank=True)
+    access_information = models.TextField(blank=True)
+    online_url = models.URLField(blank=True, help_text=_("Shown only to registered people"))
+    capacity = models.PositiveIntegerField(default=100)
+    registration_opens = models.DateTimeField(null=True, blank=True)
+    registration_closes = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=20, choices=MeetingStatus.choices, default=MeetingStatus.DRAFT, db_index=True
+    )
+    # Calendar identity: one UID for the meeting's whole life, SEQUENCE rises on every significant change.
+    ical_uid = models.CharField(max_length=200, unique=True, editable=False)
+    ical_sequence = models.PositiveIntegerField(default=0)
+    reminder_days = models.JSONField(default=default_reminder_days)
+    access_needs_retention_days = models.PositiveIntegerField(default=30)
+    waitlist_offer_hours = models.PositiveIntegerField(default=48)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="meeting_end_after_start")
+        ]
+        permissions = [("checkin_meeting", "Can check in attendees")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if not self.ical_uid:
+            self.ical_uid = f"meeting-{uuid.uuid4()}@engage"
+        super().save(*args, **kwargs)
+
+
+class Session(models.Model):
+    """A part of a meeting's agenda: the plenary or a breakout. Questions and facilitators hang here."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="sessions")
+    kind = models.CharField(max_length=20, choices=SessionKind.choices, default=SessionKind.PLENARY)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    room = models.CharField(max_length=200, blank=True)
+    online_room = models.URLField(blank=True)
+    capacity = models.PositiveIntegerField(null=True, blank=True)
+    facilitators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="facilitated_sessions"
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["start", "order", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class DiscussionQuestion(models.Model):
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="questions")
+    text = models.TextField()
+    order = models.PositiveSmallIntegerField(default=0)
+    publish_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+
+
+class Document(models.Model):
+    """Pre-reading, published ahead of the meeting."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="documents")
+    title = models.CharField(max_length=200)
+    file = models.FileField(upload_to="documents/", blank=True)
+    url = models.URLField(blank=True)
+    description = models.TextField(blank=True)
+    publish_at = models.DateTimeField(default=timezone.now)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["publish_at", "id"]
+
+
+class AreaReservation(models.Model):
+    """Places held back for people from one area until `release_at`, to widen representation."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="area_reservations")
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    places = models.PositiveIntegerField()
+    release_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "area"], name="reservation_unique")
+        ]
+
+
+class Registration(models.Model):
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="registrations")
+    stakeholder = models.ForeignKey(
+        Stakeholder, on_delete=models.CASCADE, related_name="registrations"
+    )
+    status = models.CharField(max_length=20, choices=RegistrationStatus.choices, db_index=True)
+    breakout = models.ForeignKey(
+        Session, null=True, blank=True, on_delete=models.SET_NULL, related_name="registrations"
+    )
+    breakout_preferences = models.ManyToManyField(Session, blank=True, related_name="+")
+    # Sensitive: shown to the engagement team only, wiped after the meeting (access_needs_retention_days).
+    access_requirements = models.TextField(blank=True)
+    attendee_list_ok = models.BooleanField(default=False)
+    organisation_name = models.CharField(max_length=200, blank=True)
+    area = models.ForeignKey(
+        Area, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    waitlist_position = models.PositiveIntegerField(null=True, blank=True)
+    offered_at = models.DateTimeField(null=True, blank=True)
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    attended_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Scheduled-send markers: set under a row lock so each reminder goes once.
+    reminders_sent = models.JSONField(default=list, blank=True)
+    joining_instructions_sent_at = models.DateTimeField(null=True, blank=True)
+    survey_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "stakeholder"], name="registration_once_per_meeting"
+            ),
+            models.UniqueConstraint(
+                fields=["meeting", "waitlist_position"],
+                condition=Q(waitlist_position__isnull=False),
+                name="waitlist_position_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["meeting", "status"], name="registration_meeting_status")]
+
+
+class PanelQuestion(models.Model):
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="panel_questions")
+    registration = models.ForeignKey(
+        Registration,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="panel_questions",
+    )
+    text = models.TextField()
+    status = models.CharField(
+        max_length=20, choices=PanelQuestionStatus.choices, default=PanelQuestionStatus.SUBMITTED
+    )
+    group = models.CharField(max_length=120, blank=True)
+    answer = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["group", "submitted_at", "id"]
+
+
+class Campaign(models.Model):
+    """An invitation send: one meeting, one audience, exactly one email per stakeholder."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="campaigns")
+    segment = models.ForeignKey(
+        Segment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filters = models.JSONField(default=dict, blank=True)
+    subject = models.CharField(max_length=200)
+    message = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=20, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
+    )
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class Invitation(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="invitations")
+    stakeholder = models.ForeignKey(
+        Stakeholder, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.OneToOneField(
+        "engage.OutboundEmail", null=True, on_delete=models.SET_NULL, related_name="invitation"
+    )
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "stakeholder"], name="invitation_once")
+        ]

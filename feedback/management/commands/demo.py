@@ -1,0 +1,22 @@
+from django.core.management.base import BaseCommand
+
+from engage.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_USERS, demo_load_engage
+from engage.enums import Role
+from events.demo import demo_load_events
+
+
+class Command(BaseCommand):
+    help = "Load demo data (areas, roles, users, organisations, meetings). Safe to run again."
+
+    def handle(self, *args, **options):
+        users = demo_load_engage()
+        demo_load_events(facilitator=users[Role.FACILITATOR])
+        self.stdout.write("Demo sign-ins:")
+        for spec in DEMO_USERS:
+            how = (
+                f"password {DEMO_PASSWORD} + TOTP"
+                if spec.password
+                else "emailed code (see var/outbox/)"
+            )
+            self.stdout.write(f"  {spec.role.label:<26} {spec.email:<26} {how}")
+        self.stdout.write(f"  Staff TOTP secret for an authenticator app: {DEMO_TOTP_SECRET}")

@@ -1,0 +1,59 @@
+import pytest
+from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+from engage.enums import Role
+from engage.roles import roles_ensure, user_set_role
+from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EMAIL_OUTBOX_DIR = tmp_path / "outbox"
+
+
+@pytest.fixture
+def roles(db):
+    roles_ensure()
+
+
+def _user_with_role(role: str, *, totp: bool) -> object:
+    user = UserFactory()
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    user_set_role(user=user, role=role)
+    if totp:
+        TOTP.activate(user, generate_totp_secret())
+    return user
+
+
+@pytest.fixture
+def representative(roles):
+    return _user_with_role(Role.REPRESENTATIVE, totp=False)
+
+
+@pytest.fixture
+def facilitator(roles):
+    return _user_with_role(Role.FACILITATOR, totp=False)
+
+
+@pytest.fixture
+def engagement_team(roles):
+    return _user_with_role(Role.ENGAGEMENT_TEAM, totp=True)
+
+
+@pytest.fixture
+def administrator(roles):
+    return _user_with_role(Role.ADMINISTRATOR, totp=True)
+
+
+@pytest.fixture
+def role_users(representative, facilitator, engagement_team, administrator):
+    """Every role, keyed by name, plus an anonymous visitor (None)."""
+    return {
+        "anonymous": None,
+        "representative": representative,
+        "facilitator": facilitator,
+        "engagement_team": engagement_team,
+        "administrator": administrator,
+    }

@@ -1,0 +1,26 @@
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+
+from engage.models import Area
+
+
+def _counts() -> dict[str, int]:
+    return {
+        model._meta.label: model.objects.count()
+        for app in ("engage", "events", "feedback", "auth", "mfa", "account")
+        for model in apps.get_app_config(app).get_models()
+    }
+
+
+@pytest.mark.django_db
+def test_demo_twice_gives_the_same_counts(capsys):
+    call_command("demo")
+    first = _counts()
+    call_command("demo")
+
+    assert _counts() == first
+    assert Area.objects.count() == 33
+    assert Area.objects.filter(kind="city").get().name == "City of London"
+    assert first["events.Meeting"] == 5
+    assert "team@engage.test" in capsys.readouterr().out

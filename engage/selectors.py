@@ -27,3 +27,17 @@ def system_health() -> dict[str, str]:
         except Exception:  # any transport error means the broker does not answer
             result["broker"] = "error"
     return result
+
+
+def consent_is_given(*, stakeholder_id: int, purpose_id: int) -> bool:
+    """Whether the latest ledger record for this stakeholder and purpose gives consent."""
+    from engage.enums import ConsentAction
+    from engage.models import ConsentRecord
+
+    latest = (
+        ConsentRecord.objects.filter(stakeholder_id=stakeholder_id, purpose_id=purpose_id)
+        .order_by("-at", "-id")
+        .values_list("action", flat=True)
+        .first()
+    )
+    return latest == ConsentAction.GIVEN

@@ -1,0 +1,67 @@
+"""The foundation's pages in a real browser, on a phone, checked by axe-core."""
+
+import pytest
+from django.urls import reverse
+
+from tests.browser.conftest import check_page
+from tests.factories import MeetingFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_home_page_on_a_phone(live_server, phone):
+    MeetingFactory(title="Winter public review meeting")
+
+    phone.goto(live_server.url + reverse("home"))
+
+    assert phone.get_by_role("heading", level=1).inner_text().startswith("Have your say")
+    assert phone.get_by_text("Winter public review meeting").is_visible()
+    check_page(phone)
+
+
+def test_skip_link_moves_focus_to_main_content(live_server, desktop):
+    desktop.goto(live_server.url + reverse("home"))
+
+    desktop.keyboard.press("Tab")
+    assert desktop.evaluate("document.activeElement.textContent") == "Skip to main content"
+    desktop.keyboard.press("Enter")
+
+    assert desktop.evaluate("location.hash") == "#main"
+
+
+@pytest.mark.parametrize(
+    "url_name", ["account_login", "account_request_login_code", "account_signup"]
+)
+def test_account_pages_on_a_phone(live_server, phone, url_name):
+    phone.goto(live_server.url + reverse(url_name))
+
+    check_page(phone)
+
+
+def test_representative_requests_a_code_on_a_phone(live_server, phone, representative):
+    from django.core import mail
+
+    phone.goto(live_server.url + reverse("account_login"))
+    phone.get_by_label("Email").fill(representative.email)
+    phone.get_by_role("button", name="Sign In").click()
+
+    phone.wait_for_url("**/accounts/login/code/confirm/**")
+    check_page(phone)
+    assert mail.outbox[-1].to == [representative.email]
+
+
+@pytest.mark.parametrize(
+    ("role", "url_name"),
+    [
+        ("representative", "engage:dashboard"),
+        ("facilitator", "events:facilitator_home"),
+        ("engagement_team", "engage:staff_home"),
+    ],
+)
+def test_signed_in_pages_on_a_phone(live_server, phone, login, role_users, role, url_name):
+    login(phone, role_users[role])
+
+    phone.goto(live_server.url + reverse(url_name))
+
+    assert phone.url.endswith(reverse(url_name))
+    check_page(phone)

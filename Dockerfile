@@ -1,18 +1,22 @@
+# Engage: one image for every process (web, worker, mail worker, beat); compose picks the command.
 FROM python:3.13-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    ENGAGE_VAR_DIR=/app/var
+    ENGAGE_VAR_DIR=/app/var \
+    DJANGO_SETTINGS_MODULE=config.settings.production
 
 WORKDIR /app
-COPY requirements.lock pyproject.toml ./
-RUN pip install --no-cache-dir --require-hashes --no-deps -r requirements.lock
+# Runtime dependencies only (no test or lint tools), hash-checked, pinned as in requirements.lock.
+COPY requirements.runtime.lock ./
+RUN pip install --no-cache-dir --require-hashes --no-deps -r requirements.runtime.lock
 
 COPY . .
-RUN SECRET_KEY=build-only DJANGO_SETTINGS_MODULE=config.settings.local python manage.py collectstatic --noinput -v 0 \
+# Static files are collected at build time and served by whitenoise; messages compiled likewise.
+RUN SECRET_KEY=build-only ALLOWED_HOSTS=build python manage.py collectstatic --noinput -v 0 \
     && useradd --create-home --uid 1000 engage \
     && mkdir -p /app/var && chown -R engage /app/var
 
 USER engage
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application"]

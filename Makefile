@@ -10,7 +10,7 @@ PORT ?= 8000
 RUN_BROKER ?= filesystem://
 PYTEST_ARGS ?=
 
-.PHONY: install run worker test test-sqlite lint format bench up down messages clean
+.PHONY: install run worker test test-sqlite lint format bench lock up down messages clean
 
 $(VENV)/.installed: requirements.lock
 	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
@@ -29,17 +29,29 @@ run: $(VENV)/.installed
 	@$(PY) manage.py demo
 	@$(PY) manage.py collectstatic --noinput -v 0
 	@echo "Engage is starting on http://$(HOST):$(PORT)/  (mail lands in var/outbox/; Ctrl-C stops it)"
-	@trap 'kill 0' INT TERM EXIT; \
-	CELERY_BROKER_URL=$(RUN_BROKER) $(BIN)/celery -A config worker -B -Q default,mail \
-		--concurrency 2 --loglevel WARNING --schedule var/celerybeat-schedule & \
-	CELERY_BROKER_URL=$(RUN_BROKER) $(PY) manage.py runserver $(HOST):$(PORT)
+	@HOST=$(HOST) PORT=$(PORT) RUN_BROKER=$(RUN_BROKER) scripts/run-local
+
+# The whole suite: everything but the real-Celery-worker tests in PYTEST_JOBS processes
+# (pytest-xdist), then those one at a time (they share one Redis database). PYTEST_ARGS, when
+# given, replaces both with a single plain pytest run: `make test PYTEST_ARGS=tests/engage`.
+PYTEST_JOBS ?= 2
+ifeq ($(strip $(PYTEST_ARGS)),)
+define run_suite
+	@$(1) $(BIN)/pytest -m "not worker" -n $(PYTEST_JOBS) --dist loadgroup
+	@$(1) $(BIN)/pytest -m worker
+endef
+else
+define run_suite
+	@$(1) $(BIN)/pytest $(PYTEST_ARGS)
+endef
+endif
 
 test: install
-	@$(BIN)/pytest $(PYTEST_ARGS)
+	$(call run_suite,)
 
 # The same suite on the embedded SQLite database.
 test-sqlite: install
-	@env -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
+	$(call run_suite,env -u DATABASE_URL)
 
 lint: $(VENV)/.installed
 	@$(BIN)/ruff check .
@@ -49,8 +61,20 @@ format: $(VENV)/.installed
 	@$(BIN)/ruff format .
 	@$(BIN)/ruff check --fix .
 
+# Every bench/*.py; `make bench BENCH_ARGS=--quick` for a smoke run with small sizes.
+BENCH_ARGS ?=
 bench: install
-	@$(PY) bench/run.py
+	@$(PY) bench/run.py $(BENCH_ARGS)
+
+# Re-resolve requirements.lock (everything, for development and CI) from pyproject.toml after
+# adding or upgrading a dependency, and requirements.runtime.lock (the Docker image: no test or
+# lint tools) pinned to the same versions.
+UV_COMPILE := SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt $(UV) pip compile pyproject.toml \
+	--generate-hashes --universal --python-version 3.12 --no-header -q
+lock: $(VENV)/.installed
+	@$(UV_COMPILE) --extra dev -o requirements.lock
+	@$(UV_COMPILE) -c requirements.lock -o requirements.runtime.lock
+	@$(UV) pip install --python $(PY) -r requirements.lock -q
 
 up:
 	docker compose up --build
@@ -59,7 +83,9 @@ down:
 	docker compose down
 
 messages: $(VENV)/.installed
-	@$(PY) manage.py makemessages -l en_GB --ignore '.venv/*' --ignore 'node_modules/*'
+	@$(PY) manage.py makemessages -l en_GB --no-location --ignore '.venv/*' --ignore 'node_modules/*' \
+		--ignore 'staticfiles/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'bench/*'
+	@$(PY) manage.py compilemessages -l en_GB --ignore '.venv/*'
 
 clean:
 	rm -rf $(VENV) node_modules var staticfiles

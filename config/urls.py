@@ -12,6 +12,8 @@ urlpatterns = [
     path("healthz", engage_views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    # ESP tracking webhooks (basic auth with ANYMAIL WEBHOOK_SECRET); see engage.mail.webhooks.
+    path("anymail/", include("anymail.urls")),
     path("", include("engage.urls")),
     path("", include("events.urls")),
     path("", include("feedback.urls")),

@@ -16,3 +16,8 @@ class EngageConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_ensure_roles, sender=self, dispatch_uid="engage_roles_ensure")
+        # Importing these connects anymail's tracking signal (ESP webhooks) to engage.mail's one
+        # service, and registers engage's own subject-data provider (other apps register theirs
+        # in their ready()).
+        import engage.mail.webhooks  # noqa: F401
+        import engage.rights  # noqa: F401

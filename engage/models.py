@@ -354,6 +354,8 @@ class OutboundEmail(models.Model):
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     queued_at = models.DateTimeField(default=timezone.now)
+    # When a worker last claimed the row (status sending); a stale claim means the worker died.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -371,3 +373,13 @@ class EmailEvent(models.Model):
     event_type = models.CharField(max_length=40)
     at = models.DateTimeField(default=timezone.now)
     detail = models.JSONField(default=dict, blank=True)
+
+
+class WorkerHeartbeat(models.Model):
+    """When a Celery worker last ran the heartbeat task (beat queues it every minute)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    last_seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.name

@@ -4,7 +4,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from engage.permissions import login_required, permission_required
-from engage.selectors import system_health
+from engage.selectors import system_health, worker_last_seen_seconds
 
 
 @never_cache
@@ -12,8 +12,11 @@ from engage.selectors import system_health
 def healthz(request):
     health = system_health()
     healthy = "error" not in health.values()
+    # Informational only: a quiet worker never makes the web process look unhealthy.
+    last_seen = worker_last_seen_seconds() if health["database"] == "ok" else None
     return JsonResponse(
-        {"status": "ok" if healthy else "error", **health}, status=200 if healthy else 503
+        {"status": "ok" if healthy else "error", **health, "worker_last_seen": last_seen},
+        status=200 if healthy else 503,
     )
 
 

@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -34,6 +35,9 @@ class Series(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("events:series_detail", kwargs={"slug": self.slug})
 
 
 class Meeting(models.Model):
@@ -81,6 +85,9 @@ class Meeting(models.Model):
         if not self.ical_uid:
             self.ical_uid = f"meeting-{uuid.uuid4()}@engage"
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("events:meeting_detail", kwargs={"slug": self.slug})
 
 
 class Session(models.Model):

@@ -5,6 +5,7 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from engage.enums import Role
 from engage.roles import roles_ensure, user_set_role
 from tests.factories import UserFactory
+from tests.worker import worker  # noqa: F401  (the real Celery worker fixture)
 
 
 @pytest.fixture(autouse=True)
@@ -57,3 +58,25 @@ def role_users(representative, facilitator, engagement_team, administrator):
         "engagement_team": engagement_team,
         "administrator": administrator,
     }
+
+
+@pytest.fixture
+def consent_purposes(db):
+    """The five seeded purposes, by slug. Transactional tests flush the migration's rows, so
+    this puts them back when they are gone."""
+    import importlib
+
+    from django.apps import apps
+
+    from engage.models import ConsentPurpose
+
+    importlib.import_module("engage.migrations.0004_seed_consent_purposes").seed(apps, None)
+    return {p.slug: p for p in ConsentPurpose.objects.all()}
+
+
+def pytest_collection_modifyitems(items):
+    # Under pytest-xdist (`-n 2 --dist loadgroup`, as .ci/run uses) tests with a real Celery worker
+    # run in one process, one at a time: they share one Redis database, which each one flushes.
+    for item in items:
+        if item.get_closest_marker("worker"):
+            item.add_marker(pytest.mark.xdist_group("celery-worker"))

@@ -144,3 +144,45 @@ def test_production_logs_are_json(tmp_path):
     assert record["message"] == "registration created"
     assert record["registration_id"] == 7
     assert record["level"] == "INFO"
+
+
+def test_production_logs_carry_no_email_addresses(tmp_path):
+    code = (
+        "import django, logging; django.setup(); log = logging.getLogger('django.request'); "
+        "log.warning('Not Found: %s', '/accounts/?email=jo.bloggs%40example.org', "
+        "extra={'status_code': 404, 'to': 'Jo Bloggs <jo.bloggs@example.org>', 'stakeholder_id': 3})\n"
+        "try:\n    raise ValueError('no such address jo.bloggs@example.org')\n"
+        "except ValueError:\n    logging.getLogger('engage').exception('import failed')"
+    )
+    env = {**PRODUCTION_ENV, "ENGAGE_VAR_DIR": str(tmp_path)}
+    result = _run(["-c", code], env, unset=("DATABASE_URL",))
+
+    import json
+
+    records = [json.loads(line) for line in result.stderr.strip().splitlines()]
+    assert "jo.bloggs" not in result.stderr
+    assert [r["message"] for r in records] == [
+        "Not Found: /accounts/?email=<email>",
+        "import failed",
+    ]
+    assert (records[0]["stakeholder_id"], records[0]["to"]) == (3, "Jo Bloggs <<email>>")
+    assert "ValueError: no such address <email>" in records[1]["exc_info"]
+
+
+def test_production_rate_limits_use_the_redis_cache(tmp_path):
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "from allauth.account import app_settings as a; "
+        "print(s.CACHES['default']['BACKEND'], s.CACHES['default']['LOCATION'], "
+        "a.RATE_LIMITS['request_login_code'], s.CELERY_WORKER_HIJACK_ROOT_LOGGER)"
+    )
+    env = {**PRODUCTION_ENV, "ENGAGE_VAR_DIR": str(tmp_path), "REDIS_URL": "redis://cache:6379/1"}
+    result = _run(["-c", code], env, unset=("DATABASE_URL",))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django_redis.cache.RedisCache",
+        "redis://cache:6379/1",
+        "20/m/ip,3/m/key",
+        "False",
+    ]

@@ -20,3 +20,135 @@ def url_kwargs_for(url_name: str) -> dict:
     except NoReverseMatch:
         raise AssertionError(f"tests/url_args.py needs an entry for {url_name!r}") from None
     return {}
+
+
+def _suppression() -> dict:
+    from engage.enums import SuppressionReason
+    from engage.models import Suppression
+
+    row = Suppression.objects.create(
+        email_normalised="never@example.org", reason=SuppressionReason.MANUAL
+    )
+    return {"pk": row.pk}
+
+
+def _stakeholder() -> dict:
+    from tests.factories import StakeholderFactory
+
+    return {"pk": StakeholderFactory().pk}
+
+
+URL_KWARGS["engage:suppression_remove"] = _suppression
+URL_KWARGS["engage:stakeholder_subject_access"] = _stakeholder
+URL_KWARGS["engage:stakeholder_erase"] = _stakeholder
+
+
+def _campaign() -> dict:
+    from tests.factories import CampaignFactory
+
+    return {"pk": CampaignFactory().pk}
+
+
+URL_KWARGS["events:campaign_detail"] = _campaign
+URL_KWARGS["events:campaign_recipients"] = _campaign
+URL_KWARGS["events:campaign_send"] = _campaign
+URL_KWARGS["events:campaign_test"] = _campaign
+URL_KWARGS["events:campaign_resend"] = _campaign
+
+
+def _segment() -> dict:
+    from tests.factories import SegmentFactory
+
+    return {"pk": SegmentFactory().pk}
+
+
+URL_KWARGS["engage:staff_stakeholder"] = _stakeholder
+URL_KWARGS["engage:staff_stakeholder_edit"] = _stakeholder
+URL_KWARGS["engage:staff_stakeholder_consent"] = _stakeholder
+URL_KWARGS["engage:staff_segment"] = _segment
+URL_KWARGS["engage:staff_segment_delete"] = _segment
+URL_KWARGS["engage:staff_segment_export"] = _segment
+
+
+# --- Staff meeting pages and check-in (events/urls_staff.py) ---
+def _staff_meeting() -> dict:
+    from tests.factories import MeetingFactory
+
+    return {"pk": MeetingFactory().pk}
+
+
+def _checkin_meeting() -> dict:
+    # Every facilitator facilitates a session here, so the facilitator role reaches the page.
+    from engage.enums import Role
+    from engage.models import User
+    from engage.roles import ROLE_GROUP_NAMES
+    from tests.factories import MeetingFactory, SessionFactory
+
+    session = SessionFactory(meeting=MeetingFactory())
+    session.facilitators.set(User.objects.filter(groups__name=ROLE_GROUP_NAMES[Role.FACILITATOR]))
+    return {"pk": session.meeting_id}
+
+
+def _staff_session() -> dict:
+    from tests.factories import SessionFactory
+
+    return {"pk": SessionFactory().pk}
+
+
+def _staff_discussion_question() -> dict:
+    from tests.factories import DiscussionQuestionFactory
+
+    return {"pk": DiscussionQuestionFactory().pk}
+
+
+def _staff_document() -> dict:
+    from tests.factories import DocumentFactory
+
+    return {"pk": DocumentFactory().pk}
+
+
+def _staff_reservation() -> dict:
+    from tests.factories import AreaReservationFactory
+
+    return {"pk": AreaReservationFactory().pk}
+
+
+def _staff_registration() -> dict:
+    from tests.factories import RegistrationFactory
+
+    return {"pk": RegistrationFactory().pk}
+
+
+def _staff_panel_question() -> dict:
+    from tests.factories import PanelQuestionFactory
+
+    return {"pk": PanelQuestionFactory().pk}
+
+
+for _name in (
+    "staff_meeting_detail",
+    "staff_meeting_edit",
+    "staff_meeting_publish",
+    "staff_meeting_cancel",
+    "staff_meeting_copy",
+    "staff_session_create",
+    "staff_documents",
+    "staff_reservations",
+    "staff_registrations",
+    "staff_registrations_export",
+    "staff_attendance_import",
+    "staff_panel_questions",
+    "staff_representation",
+    "staff_representation_segment",
+):
+    URL_KWARGS[f"events:{_name}"] = _staff_meeting
+URL_KWARGS["events:checkin"] = _checkin_meeting
+URL_KWARGS["events:staff_session_edit"] = _staff_session
+URL_KWARGS["events:staff_session_delete"] = _staff_session
+URL_KWARGS["events:staff_question_create"] = _staff_session
+URL_KWARGS["events:staff_question_delete"] = _staff_discussion_question
+URL_KWARGS["events:staff_document_delete"] = _staff_document
+URL_KWARGS["events:staff_reservation_delete"] = _staff_reservation
+URL_KWARGS["events:staff_registration_move"] = _staff_registration
+URL_KWARGS["events:staff_registration_promote"] = _staff_registration
+URL_KWARGS["events:staff_panel_question_moderate"] = _staff_panel_question

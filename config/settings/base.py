@@ -1,8 +1,10 @@
 """Settings shared by every environment; everything that differs comes from the environment."""
 
+from operator import attrgetter
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -124,6 +126,8 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "engage:dashboard"
 ACCOUNT_ADAPTER = "engage.adapters.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
+# Shown to the person themself ("Signed in as ..."); User.__str__ stays an id for the logs.
+ACCOUNT_USER_DISPLAY = attrgetter("email")
 ACCOUNT_FORMS = {"login": "engage.forms.LoginForm"}
 # Representatives never need a password: sign-up and sign-in both work with an emailed code.
 ACCOUNT_SIGNUP_FIELDS = ["email*"]
@@ -220,6 +224,18 @@ ANYMAIL = {
 # Throttle for engagement mail sends, in messages per second across all mail workers.
 ENGAGE_MAIL_RATE_PER_SECOND = env.float("ENGAGE_MAIL_RATE_PER_SECOND", default=50.0)
 ENGAGE_MAIL_BATCH_SIZE = env.int("ENGAGE_MAIL_BATCH_SIZE", default=50)
+# Invitation campaigns create invitations and emails this many stakeholders per transaction.
+ENGAGE_CAMPAIGN_CHUNK_SIZE = env.int("ENGAGE_CAMPAIGN_CHUNK_SIZE", default=500)
+# Transient ESP errors (429, 5xx, network) are retried with exponential backoff and jitter.
+ENGAGE_MAIL_MAX_ATTEMPTS = env.int("ENGAGE_MAIL_MAX_ATTEMPTS", default=6)
+ENGAGE_MAIL_RETRY_BASE_SECONDS = env.float("ENGAGE_MAIL_RETRY_BASE_SECONDS", default=10.0)
+ENGAGE_MAIL_RETRY_MAX_SECONDS = env.float("ENGAGE_MAIL_RETRY_MAX_SECONDS", default=3600.0)
+# A row left in "sending" this long had its worker die during the hand-over (engage.mail.sending).
+ENGAGE_MAIL_STALE_CLAIM_SECONDS = env.int("ENGAGE_MAIL_STALE_CLAIM_SECONDS", default=600)
+# Amazon SES API URL override (a local stand-in ESP); empty means the real regional endpoint.
+ENGAGE_MAIL_ESP_ENDPOINT_URL = env.str("ENGAGE_MAIL_ESP_ENDPOINT_URL", default="")
+# Merge-data batches rendered by the ESP (SES SendBulkEmail); off renders every message here.
+ENGAGE_MAIL_ESP_BATCH = env.bool("ENGAGE_MAIL_ESP_BATCH", default=True)
 
 # --- Celery ----------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -235,7 +251,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 elif CELERY_BROKER_URL.startswith("redis"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # How long an unacknowledged task (its worker died) waits before another worker gets it.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    }
 # Unset broker: tasks run in-process, which keeps `manage.py` usable with nothing else running.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -247,11 +266,60 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Workers log through LOGGING below (JSON in production, addresses redacted), not Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Mail has a queue of its own so a large campaign never delays reminders or imports.
 CELERY_TASK_ROUTES = {"engage.mail.*": {"queue": "mail"}, "events.mail.*": {"queue": "mail"}}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}
+# A worker that runs this proves the whole chain (beat, broker, worker, database); see /healthz.
+CELERY_BEAT_SCHEDULE["engage.heartbeat"] = {
+    "task": "engage.heartbeat",
+    "schedule": 60.0,
+    "options": {"expires": 55},  # a backlog of stale heartbeats would only mislead
+}
+# Registration (events): expired waiting-list offers pass on, and free places are offered.
+CELERY_BEAT_SCHEDULE["events.expire_offers"] = {"task": "events.expire_offers", "schedule": 300.0}
+# Access requirements are wiped a set number of days after each meeting.
+CELERY_BEAT_SCHEDULE["events.wipe_access_requirements"] = {
+    "task": "events.wipe_access_requirements",
+    "schedule": 3600.0,
+}
+
+# Mail rows whose worker died mid-send, or whose task was lost, are settled (engage.mail.sending).
+CELERY_BEAT_SCHEDULE["engage.mail.reconcile"] = {
+    "task": "engage.mail.reconcile",
+    "schedule": 60.0,
+    "options": {"expires": 55},
+}
+# Stakeholder rights (engage): unconfirmed sign-ups go after ENGAGE_UNCONFIRMED_SIGNUP_DAYS, and
+# people with no consent and no activity for ENGAGE_RETENTION_DAYS are anonymised; both daily.
+CELERY_BEAT_SCHEDULE["engage.signups_purge"] = {
+    "task": "engage.signups_purge",
+    "schedule": crontab(hour=2, minute=10),
+}
+CELERY_BEAT_SCHEDULE["engage.retention_run"] = {
+    "task": "engage.retention_run",
+    "schedule": crontab(hour=2, minute=40),
+}
+# Invitations and notifications (events): each job is idempotent (a marker on the row, set under
+# a lock), so a run that overlaps the last one or repeats it sends nothing twice.
+CELERY_BEAT_SCHEDULE["events.start_due_campaigns"] = {
+    "task": "events.start_due_campaigns",
+    "schedule": 60.0,
+    "options": {"expires": 55},
+}
+CELERY_BEAT_SCHEDULE["events.send_reminders"] = {"task": "events.send_reminders", "schedule": 600.0}
+CELERY_BEAT_SCHEDULE["events.notify_prereading"] = {
+    "task": "events.notify_prereading",
+    "schedule": 600.0,
+}
+CELERY_BEAT_SCHEDULE["events.send_joining_instructions"] = {
+    "task": "events.send_joining_instructions",
+    "schedule": 600.0,
+}
+CELERY_BEAT_SCHEDULE["events.send_surveys"] = {"task": "events.send_surveys", "schedule": 1800.0}
 
 # --- Engage policy ---------------------------------------------------------------------------
 ENGAGE_UNCONFIRMED_SIGNUP_DAYS = env.int("ENGAGE_UNCONFIRMED_SIGNUP_DAYS", default=7)
@@ -260,6 +328,13 @@ ENGAGE_IMPORT_MAX_BYTES = env.int("ENGAGE_IMPORT_MAX_BYTES", default=20 * 1024 *
 ENGAGE_SMALL_NUMBER_THRESHOLD = env.int("ENGAGE_SMALL_NUMBER_THRESHOLD", default=10)
 ENGAGE_WAITLIST_OFFER_HOURS = env.int("ENGAGE_WAITLIST_OFFER_HOURS", default=48)
 ENGAGE_PRIVACY_NOTICE_VERSION = env.str("ENGAGE_PRIVACY_NOTICE_VERSION", default="2026-11")
+# Pre-reading uploads (events): largest file accepted, and the kinds accepted (checked by content).
+ENGAGE_DOCUMENT_MAX_BYTES = env.int("ENGAGE_DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# Registration: how long an emailed verification code for a guest stays valid.
+ENGAGE_REGISTRATION_CODE_MINUTES = env.int("ENGAGE_REGISTRATION_CODE_MINUTES", default=15)
+# FOR bench/registration_rush.py ONLY: skips the meeting row lock so the bench can show that it
+# catches an oversell. Never set this anywhere else.
+ENGAGE_BENCH_UNLOCKED_REGISTRATION = env.bool("ENGAGE_BENCH_UNLOCKED_REGISTRATION", default=False)
 
 # --- Security defaults (hardened further in production) ---------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -269,7 +344,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 # --- Logging ---------------------------------------------------------------------------------
-# Log lines carry ids only, never names or addresses: see engage.logging.
+# Log lines carry ids only, never names or addresses; engage.logging redacts any address that
+# slips through (a URL in a framework message, an exception's text).
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
@@ -282,7 +358,14 @@ LOGGING = {
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_emails": {"()": "engage.logging.RedactEmailsFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_emails"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

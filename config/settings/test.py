@@ -13,6 +13,7 @@ os.environ.setdefault(
 os.environ.pop("CELERY_BROKER_URL", None)
 os.environ.pop("EMAIL_URL", None)
 os.environ.pop("EMAIL_BACKEND", None)
+os.environ.pop("REDIS_URL", None)  # the cache stays per process (locmem)
 
 from config.settings.base import *  # noqa: E402,F403
 

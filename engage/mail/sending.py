@@ -1,25 +1,208 @@
-"""Sending a persisted email: claim it under a row lock, check consent and suppression, hand it over."""
+"""Sending persisted emails: claim under a row lock, check consent and suppression, hand over, record.
 
+Life of a row: queued -> sending -> sent | failed | suppressed, then delivered | bounced |
+complained from the ESP's webhooks (engage.mail.webhooks).
+
+Exactly-once, as far as it can be had without the ESP's help:
+1. Claim: in one short transaction the rows still `queued` are locked (SELECT ... FOR UPDATE SKIP
+   LOCKED), consent and the suppression list are checked, and the rows become `sending` with a
+   `claimed_at` time. Committed before the ESP is called, so a redelivered or duplicated task finds
+   nothing `queued` and sends nothing.
+2. Hand-over: the ESP call, outside any transaction (a slow ESP never holds a lock).
+3. Record: `sent` with the ESP's message id, `failed` (4xx: never retried), or back to `queued`
+   for a transient error (429, 5xx, network) with exponential backoff and jitter, until
+   ENGAGE_MAIL_MAX_ATTEMPTS.
+
+A worker that dies between 1 and 3 leaves rows in `sending`. After ENGAGE_MAIL_STALE_CLAIM_SECONDS
+`emails_reconcile` (beat, every minute) settles each one on evidence: if the ESP reported it (a
+webhook event naming the email, whose id travels in every message as metadata and a header) or
+the last hop shows it (the outbox folder), it is `sent`; otherwise it is sent again. We resend
+rather than park the row for review because a missing sign-in code or invitation costs more than
+the rare duplicate left when the ESP accepted a message but its event never arrived.
+"""
+
+import json
 import logging
+import random
+import smtplib
+from dataclasses import dataclass, field
+from datetime import timedelta
 
-from django.core.mail import EmailMultiAlternatives
+from anymail.exceptions import AnymailAPIError
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
-from engage.enums import EmailStatus
-from engage.models import OutboundEmail, Suppression
-from engage.selectors import consent_is_given
+from engage.enums import ConsentAction, EmailStatus
+from engage.mail.backends import EMAIL_ID_HEADER
+from engage.mail.rendering import (
+    email_render,
+    email_render_skeleton,
+    footer_context,
+    merge_values,
+    stakeholder_links,
+    unsubscribe_headers,
+)
+from engage.mail.throttle import throttle_wait
+from engage.models import ConsentRecord, EmailEvent, OutboundEmail, Suppression
+from engage.normalise import normalise_email
 
 logger = logging.getLogger(__name__)
 
+# Account mail (sign-in codes, address verification) is asked for by the person, now; it goes out
+# even to a suppressed address, or they could never sign in again.
+ACCOUNT_TEMPLATE_PREFIX = "account/"
+
+
+class EmailTransientError(Exception):
+    """The hand-over failed in a way worth retrying; the rows named are `queued` again."""
+
+    def __init__(self, message: str, *, email_ids: list[int], retry_in: float):
+        super().__init__(message)
+        self.email_ids = email_ids
+        self.retry_in = retry_in
+
+
+@dataclass
+class SendOutcome:
+    sent: list[int] = field(default_factory=list)
+    suppressed: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    retry: list[int] = field(default_factory=list)
+    retry_in: float = 0.0
+    skipped: int = 0  # not queued (already handled, or claimed by another worker)
+
+
+def retry_delay(*, attempt: int) -> float:
+    """Seconds before retry number `attempt` (1-based): exponential, capped, with jitter so a
+    burst of failures does not come back as a burst."""
+    base = settings.ENGAGE_MAIL_RETRY_BASE_SECONDS * 2 ** max(0, attempt - 1)
+    ceiling = min(settings.ENGAGE_MAIL_RETRY_MAX_SECONDS, base)
+    return random.uniform(ceiling / 2, ceiling)
+
+
+_THROTTLED = {"Throttling", "ThrottlingException", "TooManyRequestsException"}
+
+
+def _status_code(exc: AnymailAPIError) -> int | None:
+    if exc.status_code:
+        return int(exc.status_code)
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):  # boto3 ClientError response (Amazon SES)
+        return response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return None
+
+
+def is_transient(exc: Exception) -> bool:
+    """429, 5xx and network trouble are worth retrying; any other refusal is final."""
+    if isinstance(exc, AnymailAPIError):
+        response = getattr(exc, "response", None)
+        if isinstance(response, dict) and response.get("Error", {}).get("Code") in _THROTTLED:
+            return True  # SES has answered throttling with a 400 in the past
+        code = _status_code(exc)
+        return code is None or code == 429 or code >= 500
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return False
+    return isinstance(exc, (smtplib.SMTPServerDisconnected, OSError))
+
+
+def _describe(exc: Exception) -> str:
+    code = _status_code(exc) if isinstance(exc, AnymailAPIError) else None
+    kind = type(exc).__name__
+    return f"{kind} (status {code})" if code else kind
+
+
+# --- 1. Claim ---------------------------------------------------------------------------------
+def _claim(email_ids: list[int], outcome: SendOutcome) -> list[OutboundEmail]:
+    now = timezone.now()
+    latest_consent = (
+        ConsentRecord.objects.filter(
+            stakeholder_id=OuterRef("stakeholder_id"), purpose_id=OuterRef("purpose_id")
+        )
+        .order_by("-at", "-id")
+        .values("action")[:1]
+    )
+    with transaction.atomic():
+        rows = list(
+            OutboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk__in=email_ids, status=EmailStatus.QUEUED)
+            .annotate(consent_action=Subquery(latest_consent))
+            .select_related("stakeholder", "purpose")
+            .order_by("pk")
+        )
+        outcome.skipped = len(set(email_ids)) - len(rows)
+        suppressed_addresses = set(
+            Suppression.objects.filter(
+                email_normalised__in={normalise_email(row.to_email) for row in rows}
+            ).values_list("email_normalised", flat=True)
+        )
+        claimed = []
+        for row in rows:
+            no_consent = row.purpose_id and not (
+                row.stakeholder_id and row.consent_action == ConsentAction.GIVEN
+            )
+            suppressed = normalise_email(row.to_email) in suppressed_addresses
+            if no_consent or (suppressed and not row.template.startswith(ACCOUNT_TEMPLATE_PREFIX)):
+                outcome.suppressed.append(row.pk)
+            else:
+                claimed.append(row)
+        if outcome.suppressed:
+            OutboundEmail.objects.filter(pk__in=outcome.suppressed).update(
+                status=EmailStatus.SUPPRESSED, updated_at=now
+            )
+        if claimed:
+            OutboundEmail.objects.filter(pk__in=[row.pk for row in claimed]).update(
+                status=EmailStatus.SENDING,
+                claimed_at=now,
+                attempts=F("attempts") + 1,
+                updated_at=now,
+            )
+    for row in claimed:
+        row.attempts += 1
+    return claimed
+
+
+# --- 2. Hand-over -----------------------------------------------------------------------------
+def _links(row: OutboundEmail) -> dict[str, str]:
+    if row.stakeholder is None:
+        return {}
+    return stakeholder_links(
+        stakeholder=row.stakeholder, purpose_slug=row.purpose.slug if row.purpose else ""
+    )
+
+
+def _render_here(row: OutboundEmail) -> bool:
+    """Rows queued in bulk carry a template and merge data; render them now, once."""
+    if row.body_text:
+        return False
+    links = _links(row)
+    context = {**row.context}
+    context["recipient"] = {**context.get("recipient", {}), **links}
+    footer = (
+        footer_context(purpose_name=row.purpose.name if row.purpose else "", links=links)
+        if links
+        else None
+    )
+    row.subject, row.body_text, row.body_html = email_render(
+        template=row.template, context=context, footer=footer
+    )
+    return True
+
 
 def email_build_message(email: OutboundEmail) -> EmailMultiAlternatives:
+    """The message for one row: text and HTML bodies, calendar parts, the unsubscribe headers."""
+    headers = {**email.headers, EMAIL_ID_HEADER: str(email.pk)}
+    if email.purpose_id and email.stakeholder_id:
+        headers.update(unsubscribe_headers(_links(email).get("unsubscribe_url", "")))
     message = EmailMultiAlternatives(
-        subject=email.subject,
-        body=email.body_text,
-        to=[email.to_email],
-        headers=dict(email.headers),
+        subject=email.subject, body=email.body_text, to=[email.to_email], headers=headers
     )
+    # anymail: travels as a header at SES and comes back in webhook events (reconciliation).
+    message.metadata = {"email_id": str(email.pk)}
     if email.body_html:
         message.attach_alternative(email.body_html, "text/html")
     if email.calendar:
@@ -29,35 +212,298 @@ def email_build_message(email: OutboundEmail) -> EmailMultiAlternatives:
     return message
 
 
-def email_send(*, email_id: int) -> str:
-    """Send the email unless it was sent already, consent is gone, or the address is suppressed.
+def _esp_message_id(message) -> str:
+    status = getattr(message, "anymail_status", None)
+    return (status.message_id or "") if status is not None else ""
 
-    Returns the final status. A second call for the same email sends nothing.
-    """
+
+@dataclass
+class _Results:
+    sent: dict[int, str] = field(default_factory=dict)  # email id -> ESP message id
+    rendered: list[OutboundEmail] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)  # email id -> error
+    transient: dict[int, str] = field(default_factory=dict)
+
+
+def _send_one_by_one(connection, rows: list[OutboundEmail], results: _Results) -> None:
+    throttle_wait(len(rows))
+    for index, row in enumerate(rows):
+        try:
+            # Rendering sits inside the try: a template error fails this row, never the batch.
+            if _render_here(row):
+                results.rendered.append(row)
+            message = email_build_message(row)
+            connection.send_messages([message])
+        except Exception as exc:
+            if not is_transient(exc):
+                logger.warning("email failed", extra={"email_id": row.pk, "error": _describe(exc)})
+                results.failed[row.pk] = _describe(exc)
+                continue
+            # The ESP is struggling: stop here and put this row and the rest back in the queue.
+            for later in rows[index:]:
+                results.transient[later.pk] = _describe(exc)
+            return
+        results.sent[row.pk] = _esp_message_id(message)
+
+
+def _batch_key(row: OutboundEmail) -> str:
+    shared = {k: v for k, v in row.context.items() if k != "recipient"}
+    return json.dumps([row.template, row.purpose_id, shared], sort_keys=True, default=str)
+
+
+def _send_esp_batch(connection, rows: list[OutboundEmail], results: _Results) -> None:
+    """One SendBulkEmail call: the skeleton once, each recipient's values as merge data."""
+    first = rows[0]
+    merge_fields = sorted({key for row in rows for key in row.context.get("recipient", {})})
+    try:
+        subject, text, html = email_render_skeleton(
+            template=first.template,
+            context={k: v for k, v in first.context.items() if k != "recipient"},
+            merge_fields=merge_fields,
+            purpose_name=first.purpose.name,
+        )
+    except Exception as exc:  # a template error: these rows can never be sent as they are
+        logger.warning("email batch unrenderable", extra={"email_id": first.pk})
+        for row in rows:
+            results.failed[row.pk] = _describe(exc)
+        return
+    message = EmailMultiAlternatives(subject="", body="", to=[row.to_email for row in rows])
+    message.engage_template_content = {"subject": subject, "text": text, "html": html}
+    message.merge_data = {}
+    message.merge_headers = {}
+    message.merge_metadata = {}
+    for row in rows:
+        links = _links(row)
+        values = {field_: "" for field_ in merge_fields}
+        values.update(row.context.get("recipient", {}))
+        values.update(links)
+        message.merge_data[row.to_email] = merge_values(values)
+        message.merge_headers[row.to_email] = {
+            **row.headers,
+            **unsubscribe_headers(links["unsubscribe_url"]),
+            EMAIL_ID_HEADER: str(row.pk),
+        }
+        message.merge_metadata[row.to_email] = {"email_id": str(row.pk)}
+    throttle_wait(len(rows))
+    try:
+        connection.send_messages([message])
+    except Exception as exc:
+        target = results.transient if is_transient(exc) else results.failed
+        for row in rows:
+            target[row.pk] = _describe(exc)
+        return
+    statuses = message.anymail_status.recipients
+    for row in rows:
+        status = statuses.get(row.to_email)
+        if status is not None and status.status in {"queued", "sent"}:
+            results.sent[row.pk] = status.message_id or ""
+        else:
+            results.failed[row.pk] = (
+                f"refused by the ESP ({status.status if status else 'no status'})"
+            )
+
+
+def _esp_batches(connection, rows: list[OutboundEmail]) -> tuple[list[list], list]:
+    """Split rows into ESP-side batches (same template and shared context, one address at most
+    once per call, within the ESP's per-call limit) and rows to render here."""
+    if not (settings.ENGAGE_MAIL_ESP_BATCH and getattr(connection, "supports_inline_batch", False)):
+        return [], rows
+    limit = min(settings.ENGAGE_MAIL_BATCH_SIZE, getattr(connection, "max_batch_size", 50))
+    groups: dict[str, list[list[OutboundEmail]]] = {}
+    single = []
+    for row in rows:
+        if row.body_text or row.calendar or not (row.purpose_id and row.stakeholder_id):
+            single.append(row)
+            continue
+        batches = groups.setdefault(_batch_key(row), [])
+        for batch in batches:
+            if len(batch) < limit and all(other.to_email != row.to_email for other in batch):
+                batch.append(row)
+                break
+        else:
+            batches.append([row])
+    return [batch for batches in groups.values() for batch in batches], single
+
+
+# --- 3. Record --------------------------------------------------------------------------------
+def _record(results: _Results, rows: list[OutboundEmail], outcome: SendOutcome) -> None:
+    now = timezone.now()
+    by_id = {row.pk: row for row in rows}
     with transaction.atomic():
-        email = OutboundEmail.objects.select_for_update().filter(pk=email_id).first()
-        if email is None or email.status != EmailStatus.QUEUED:
-            return email.status if email else "missing"
-        from engage.normalise import normalise_email
+        if results.sent:
+            sent_ids = list(results.sent)
+            for pk, esp_id in results.sent.items():
+                by_id[pk].esp_message_id = esp_id
+            # Only the message id differs per row: one CASE column, the rest in one UPDATE.
+            OutboundEmail.objects.bulk_update(
+                [by_id[pk] for pk in sent_ids if by_id[pk].esp_message_id],
+                ["esp_message_id"],
+                batch_size=500,
+            )
+            rendered = [row for row in results.rendered if row.pk in results.sent]
+            OutboundEmail.objects.bulk_update(
+                rendered, ["subject", "body_text", "body_html"], batch_size=500
+            )
+            OutboundEmail.objects.filter(pk__in=sent_ids).update(
+                sent_at=now, error="", updated_at=now
+            )
+            # A webhook may already have moved a row on (delivered); only `sending` becomes sent.
+            OutboundEmail.objects.filter(pk__in=sent_ids, status=EmailStatus.SENDING).update(
+                status=EmailStatus.SENT
+            )
+        for pk, error in results.failed.items():
+            OutboundEmail.objects.filter(pk=pk).update(
+                status=EmailStatus.FAILED, error=error, updated_at=now
+            )
+        max_attempts = settings.ENGAGE_MAIL_MAX_ATTEMPTS
+        for pk, error in results.transient.items():
+            row = by_id[pk]
+            if row.attempts >= max_attempts:
+                OutboundEmail.objects.filter(pk=pk).update(
+                    status=EmailStatus.FAILED,
+                    error=f"gave up after {row.attempts} attempts: {error}",
+                    updated_at=now,
+                )
+                results.failed[pk] = error
+            else:
+                OutboundEmail.objects.filter(pk=pk).update(
+                    status=EmailStatus.QUEUED, error=error, claimed_at=None, updated_at=now
+                )
+                outcome.retry.append(pk)
+    outcome.sent.extend(results.sent)
+    outcome.failed.extend(results.failed)
+    if outcome.retry:
+        outcome.retry_in = retry_delay(attempt=max(by_id[pk].attempts for pk in outcome.retry))
 
-        if Suppression.objects.filter(email_normalised=normalise_email(email.to_email)).exists():
-            email.status = EmailStatus.SUPPRESSED
-            email.save(update_fields=["status", "updated_at"])
-            return email.status
-        if email.purpose_id and not (
-            email.stakeholder_id
-            and consent_is_given(stakeholder_id=email.stakeholder_id, purpose_id=email.purpose_id)
-        ):
-            email.status = EmailStatus.SUPPRESSED
-            email.save(update_fields=["status", "updated_at"])
-            return email.status
-        email.status = EmailStatus.SENDING
-        email.attempts += 1
-        email.save(update_fields=["status", "attempts", "updated_at"])
-    message = email_build_message(email)
-    message.send()
-    OutboundEmail.objects.filter(pk=email.pk).update(
-        status=EmailStatus.SENT, sent_at=timezone.now()
+
+def emails_send_batch(*, email_ids: list[int]) -> SendOutcome:
+    """Send these queued emails, in chunks of ENGAGE_MAIL_BATCH_SIZE, at the throttled rate.
+
+    Side effects: every row named that is still `queued` ends `sent`, `failed`, `suppressed`
+    (consent withdrawn or address suppressed), or `queued` again for a retry (listed in
+    `outcome.retry`, with `outcome.retry_in` seconds of backoff). Mail goes out through the
+    configured mailer: one SES SendBulkEmail call per batch of merge-data rows where the ESP
+    supports it, else one message per row. Rows not `queued` are left alone.
+    """
+    outcome = SendOutcome()
+    ids = list(dict.fromkeys(email_ids))
+    size = max(1, settings.ENGAGE_MAIL_BATCH_SIZE)
+    with mailers.default as connection:
+        for start in range(0, len(ids), size):
+            rows = _claim(ids[start : start + size], outcome)
+            if not rows:
+                continue
+            results = _Results()
+            batches, single = _esp_batches(connection, rows)
+            for batch in batches:
+                _send_esp_batch(connection, batch, results)
+            _send_one_by_one(connection, single, results)
+            _record(results, rows, outcome)
+    logger.info(
+        "email batch done",
+        extra={
+            "sent": len(outcome.sent),
+            "failed": len(outcome.failed),
+            "suppressed": len(outcome.suppressed),
+            "retry": len(outcome.retry),
+        },
     )
-    logger.info("email sent", extra={"email_id": email.pk})
-    return EmailStatus.SENT
+    return outcome
+
+
+def email_send(*, email_id: int) -> str:
+    """Send one queued email (see `emails_send_batch`); returns the row's status afterwards.
+
+    Raises EmailTransientError when the ESP should be tried again later (the row is `queued`).
+    A second call for the same email sends nothing.
+    """
+    outcome = emails_send_batch(email_ids=[email_id])
+    if outcome.retry:
+        raise EmailTransientError(
+            "transient ESP error", email_ids=outcome.retry, retry_in=outcome.retry_in
+        )
+    status = OutboundEmail.objects.filter(pk=email_id).values_list("status", flat=True).first()
+    return status or "missing"
+
+
+# --- Settling what a dead worker left -----------------------------------------------------------
+def _accepted_by_last_hop(email_ids: set[int]) -> set[int]:
+    if not email_ids:
+        return set()
+    with mailers.default as connection:
+        check = getattr(connection, "accepted_email_ids", None)
+        return check(email_ids) if check else set()
+
+
+def emails_reconcile(*, stale_after: timedelta | None = None) -> dict[str, list[int]]:
+    """Settle rows left `sending` by a worker that died, and re-queue rows whose task was lost.
+
+    A row `sending` for longer than `stale_after` (default ENGAGE_MAIL_STALE_CLAIM_SECONDS) becomes
+    `sent` when there is evidence the ESP took it (a webhook event naming it, or the outbox file),
+    else `queued` again and is sent once more (`failed` once it has used ENGAGE_MAIL_MAX_ATTEMPTS). A row `queued` and untouched for longer than the
+    stale time plus the longest retry backoff gets its task queued again (the claim makes a
+    duplicate task harmless). Side effects: those status changes, and send tasks queued on commit.
+    """
+    from engage.mail.tasks import emails_send_batch_task
+
+    if stale_after is None:
+        stale_after = timedelta(seconds=settings.ENGAGE_MAIL_STALE_CLAIM_SECONDS)
+    now = timezone.now()
+    with transaction.atomic():
+        stale = list(
+            OutboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=EmailStatus.SENDING, claimed_at__lt=now - stale_after)
+            .values_list("pk", "esp_message_id")
+        )
+        stale_ids = {pk for pk, _ in stale}
+        evidence = {pk for pk, esp_id in stale if esp_id}
+        evidence |= set(
+            EmailEvent.objects.filter(email_id__in=stale_ids).values_list("email_id", flat=True)
+        )
+        evidence |= _accepted_by_last_hop(stale_ids - evidence)
+        # A row that keeps killing its worker (or keeps being interrupted) stops being retried.
+        worn_out = set(
+            OutboundEmail.objects.filter(
+                pk__in=stale_ids - evidence, attempts__gte=settings.ENGAGE_MAIL_MAX_ATTEMPTS
+            ).values_list("pk", flat=True)
+        )
+        OutboundEmail.objects.filter(pk__in=worn_out).update(
+            status=EmailStatus.FAILED,
+            error="interrupted during every attempt to send it",
+            updated_at=now,
+        )
+        resend = sorted(stale_ids - evidence - worn_out)
+        OutboundEmail.objects.filter(pk__in=evidence).update(
+            status=EmailStatus.SENT,
+            sent_at=now,
+            error="settled after an interrupted hand-over: the ESP had it",
+            updated_at=now,
+        )
+        OutboundEmail.objects.filter(pk__in=resend).update(
+            status=EmailStatus.QUEUED,
+            claimed_at=None,
+            error="sent again after an interrupted hand-over",
+            updated_at=now,
+        )
+        lost_cutoff = now - stale_after - timedelta(seconds=settings.ENGAGE_MAIL_RETRY_MAX_SECONDS)
+        lost = list(
+            OutboundEmail.objects.filter(
+                status=EmailStatus.QUEUED, updated_at__lt=lost_cutoff
+            ).values_list("pk", flat=True)[:10000]
+        )
+        to_queue = resend + lost
+        size = max(1, settings.ENGAGE_MAIL_BATCH_SIZE)
+        for start in range(0, len(to_queue), size):
+            chunk = to_queue[start : start + size]
+            transaction.on_commit(lambda chunk=chunk: emails_send_batch_task.delay(chunk))
+    if stale_ids or lost:
+        logger.warning(
+            "mail reconciled",
+            extra={"settled": sorted(evidence), "resent": resend, "requeued": len(lost)},
+        )
+    return {
+        "settled": sorted(evidence),
+        "resent": resend,
+        "failed": sorted(worn_out),
+        "requeued": lost,
+    }

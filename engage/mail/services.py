@@ -1,24 +1,55 @@
-"""The one outbound-mail path. Every email the system sends is queued here and sent by a task."""
+"""The one outbound-mail path. Every email the system sends is queued here and sent by a task.
+
+- `email_queue`: one email, rendered now (with its calendar part, if any).
+- `email_queue_rendered`: one email rendered elsewhere (allauth's account mail).
+- `emails_queue_bulk`: many emails from one template with per-recipient merge data; rendered at
+  send time, here or by the ESP in batches (engage.mail.sending).
+- `email_event_record`: what the ESP's webhooks report (delivered, bounced, complained,
+  unsubscribed).
+"""
 
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-from django.db import transaction
-from django.template.loader import render_to_string
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from engage.models import ConsentPurpose, OutboundEmail
+from engage.enums import ConsentMethod, EmailStatus, SuppressionReason
+from engage.mail.rendering import email_render as _email_render
+from engage.mail.rendering import footer_context, stakeholder_links
+from engage.models import ConsentPurpose, EmailEvent, OutboundEmail
 
 logger = logging.getLogger(__name__)
 
 
 def email_render(*, template: str, context: dict) -> tuple[str, str, str]:
-    """Subject, text and HTML bodies from templates/emails/<template>_{subject.txt,message.txt,message.html}."""
-    subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
-    text = render_to_string(f"emails/{template}_message.txt", context)
-    try:
-        html = render_to_string(f"emails/{template}_message.html", context)
-    except Exception:  # TemplateDoesNotExist: a text-only mail
-        html = ""
-    return subject, text, html
+    """Subject, text and HTML bodies from templates/emails/<template>_{subject.txt,message.txt,
+    message.html} (no footer; see engage.mail.rendering)."""
+    return _email_render(template=template, context=context)
+
+
+def _queue_send(email_id: int) -> None:
+    from engage.mail.tasks import email_send_task
+
+    transaction.on_commit(lambda: email_send_task.delay(email_id))
+
+
+def _create_once(fields: dict) -> OutboundEmail:
+    """Create the row, or return the one that already has its dedupe key (also when another
+    transaction created it a moment ago: the unique constraint decides)."""
+    dedupe_key = fields.get("dedupe_key")
+    if dedupe_key:
+        existing = OutboundEmail.objects.filter(dedupe_key=dedupe_key).first()
+        if existing is not None:
+            return existing
+        try:
+            with transaction.atomic():
+                return OutboundEmail.objects.create(**fields)
+        except IntegrityError:
+            return OutboundEmail.objects.get(dedupe_key=dedupe_key)
+    return OutboundEmail.objects.create(**fields)
 
 
 def email_queue(
@@ -32,34 +63,239 @@ def email_queue(
     calendar: str = "",
     calendar_method: str = "",
     headers: dict | None = None,
+    send: bool = True,
 ) -> OutboundEmail:
     """Persist one email and send it after commit.
 
-    Side effects: creates an OutboundEmail row (or returns the existing one for `dedupe_key`) and
-    queues `engage.mail.send` on commit. Mail with a purpose is sent only if the stakeholder's
-    consent for it still stands at send time.
+    Renders subject, text and HTML now; mail to a stakeholder gets the footer with their
+    preferences link (and, with a purpose, the one-click unsubscribe link; the List-Unsubscribe
+    headers are added at send time). Side effects: creates an OutboundEmail row (or returns the
+    existing one for `dedupe_key`) and, unless `send=False` (the caller then hands the ids to
+    `emails_send_batch`), queues `engage.mail.send` on commit. Mail with a purpose is sent only
+    if the stakeholder's consent for it still stands at send time. Raises
+    ConsentPurpose.DoesNotExist for an unknown purpose.
     """
     if dedupe_key:
         existing = OutboundEmail.objects.filter(dedupe_key=dedupe_key).first()
         if existing is not None:
             return existing
     purpose = ConsentPurpose.objects.get(slug=purpose_slug) if purpose_slug else None
-    subject, text, html = email_render(template=template, context=context)
+    footer = None
+    if stakeholder is not None:
+        footer = footer_context(
+            purpose_name=purpose.name if purpose else "",
+            links=stakeholder_links(stakeholder=stakeholder, purpose_slug=purpose_slug or ""),
+        )
+    subject, text, html = _email_render(template=template, context=context, footer=footer)
+    email = _create_once(
+        {
+            "stakeholder": stakeholder,
+            "to_email": to_email,
+            "purpose": purpose,
+            "template": template,
+            "subject": subject,
+            "body_text": text,
+            "body_html": html,
+            "calendar": calendar,
+            "calendar_method": calendar_method,
+            "headers": headers or {},
+            "dedupe_key": dedupe_key,
+        }
+    )
+    if send and email.status == EmailStatus.QUEUED:
+        _queue_send(email.pk)
+    logger.info("email queued", extra={"email_id": email.pk, "template": template})
+    return email
+
+
+def email_queue_rendered(
+    *, to_email: str, template: str, subject: str, text: str, html: str = "", headers=None
+) -> OutboundEmail:
+    """Persist one transactional email rendered by the caller (allauth's account mail) and send
+    it after commit. No purpose, so consent never holds it back. Side effects: one OutboundEmail
+    row, `engage.mail.send` queued on commit."""
     email = OutboundEmail.objects.create(
-        stakeholder=stakeholder,
         to_email=to_email,
-        purpose=purpose,
         template=template,
         subject=subject,
         body_text=text,
         body_html=html,
-        calendar=calendar,
-        calendar_method=calendar_method,
         headers=headers or {},
-        dedupe_key=dedupe_key,
     )
-    from engage.mail.tasks import email_send_task
-
-    transaction.on_commit(lambda: email_send_task.delay(email.pk))
+    _queue_send(email.pk)
     logger.info("email queued", extra={"email_id": email.pk, "template": template})
     return email
+
+
+@dataclass(frozen=True)
+class BulkRecipient:
+    """One recipient of a bulk send. `values` are theirs alone (`{{ recipient.<key> }}` in the
+    template); keep them plain text, since the ESP may substitute them into a batch skeleton."""
+
+    to_email: str
+    stakeholder_id: int
+    values: dict = field(default_factory=dict)
+    dedupe_key: str | None = None
+
+
+def emails_queue_bulk(
+    *,
+    template: str,
+    context: dict,
+    recipients: Iterable[BulkRecipient],
+    purpose_slug: str,
+    send: bool = True,
+) -> list[int]:
+    """Persist one email per recipient and queue batch send tasks after commit.
+
+    `context` is shared by every recipient and must be JSON (ids, titles, ISO dates). Nothing is
+    rendered now: the sender renders each message, or has the ESP render a batch from merge data,
+    so queueing 10,000 is one bulk insert. A recipient whose dedupe key already has a row gets no
+    second one (its existing row id is returned). Side effects: OutboundEmail rows; unless
+    `send=False`, one `engage.mail.send_batch` task per ENGAGE_MAIL_BATCH_SIZE ids, on commit.
+    Returns the ids. Raises ConsentPurpose.DoesNotExist for an unknown purpose.
+    """
+    purpose = ConsentPurpose.objects.get(slug=purpose_slug)
+    now = timezone.now()
+    rows = [
+        OutboundEmail(
+            stakeholder_id=recipient.stakeholder_id,
+            to_email=recipient.to_email,
+            purpose=purpose,
+            template=template,
+            context={**context, "recipient": recipient.values},
+            dedupe_key=recipient.dedupe_key,
+            queued_at=now,
+        )
+        for recipient in recipients
+    ]
+    keys = [row.dedupe_key for row in rows if row.dedupe_key]
+    if keys:
+        OutboundEmail.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+        ids = []
+        for start in range(0, len(keys), 5000):
+            ids += OutboundEmail.objects.filter(
+                dedupe_key__in=keys[start : start + 5000]
+            ).values_list("pk", flat=True)
+        ids += [row.pk for row in rows if not row.dedupe_key and row.pk]
+    else:
+        ids = [row.pk for row in OutboundEmail.objects.bulk_create(rows, batch_size=2000)]
+    ids.sort()
+    if send:
+        emails_send_batch_queue(email_ids=ids)
+    logger.info("emails queued", extra={"count": len(ids), "template": template})
+    return ids
+
+
+def emails_send_batch_queue(*, email_ids: list[int]) -> None:
+    """Queue `engage.mail.send_batch` for these emails, ENGAGE_MAIL_BATCH_SIZE ids per task, on
+    commit. Safe to repeat: only rows still `queued` are sent."""
+    from engage.mail.tasks import emails_send_batch_task
+
+    size = max(1, settings.ENGAGE_MAIL_BATCH_SIZE)
+    chunks = [email_ids[start : start + size] for start in range(0, len(email_ids), size)]
+
+    def _queue():
+        for chunk in chunks:
+            emails_send_batch_task.delay(chunk)
+
+    transaction.on_commit(_queue)
+
+
+# --- What the ESP tells us (webhooks) ------------------------------------------------------------
+# An email's status only moves forward: a late "delivered" never hides a bounce.
+_RANK = {
+    EmailStatus.QUEUED: 0,
+    EmailStatus.SENDING: 1,
+    EmailStatus.SENT: 2,
+    EmailStatus.FAILED: 2,
+    EmailStatus.DELIVERED: 3,
+    EmailStatus.BOUNCED: 4,
+    EmailStatus.COMPLAINED: 5,
+}
+_STATUS_FOR_EVENT = {
+    "delivered": EmailStatus.DELIVERED,
+    "bounced": EmailStatus.BOUNCED,
+    "complained": EmailStatus.COMPLAINED,
+    "rejected": EmailStatus.FAILED,
+    "failed": EmailStatus.FAILED,
+}
+
+
+def _find_email(*, message_id: str, email_id: str, recipient: str) -> OutboundEmail | None:
+    queryset = OutboundEmail.objects.select_related("stakeholder", "purpose")
+    if message_id:
+        email = queryset.filter(esp_message_id=message_id, to_email__iexact=recipient).first()
+        if email is None:
+            email = queryset.filter(esp_message_id=message_id).first()
+        if email is not None:
+            return email
+    if email_id and str(email_id).isdigit():
+        return queryset.filter(pk=int(email_id)).first()
+    return None
+
+
+def email_event_record(
+    *,
+    event_id: str,
+    event_type: str,
+    recipient: str,
+    message_id: str = "",
+    email_id: str = "",
+    hard_bounce: bool = True,
+    at=None,
+    detail: dict | None = None,
+) -> EmailEvent | None:
+    """Record one ESP tracking event and act on it, once: a repeated event id does nothing.
+
+    `event_type` is anymail's (delivered, bounced, complained, unsubscribed, sent, ...). The email
+    is found by the ESP's message id, else by our email id sent as metadata. Side effects: an
+    EmailEvent row; the email's status moves forward (delivered, bounced, complained, failed);
+    a hard bounce or a complaint puts the address on the suppression list; an unsubscribe
+    withdraws the email's purpose (method "esp"), or every purpose when the email had none.
+    Returns the new EmailEvent, or None for a duplicate.
+    """
+    from engage.services import consent_unsubscribe, suppression_add
+
+    at = at or timezone.now()
+    email = _find_email(message_id=message_id, email_id=email_id, recipient=recipient)
+    # One ESP notification can name several recipients, so the recipient is part of the key.
+    key = f"{event_id}:{recipient.lower()}"[:200]
+    try:
+        with transaction.atomic():
+            event = EmailEvent.objects.create(
+                email=email,
+                event_id=key,
+                event_type=event_type,
+                at=at,
+                detail={k: v for k, v in (detail or {}).items() if k != "recipient"},
+            )
+            new_status = _STATUS_FOR_EVENT.get(event_type)
+            if event_type == "bounced" and not hard_bounce:
+                new_status = None
+            if email is not None and new_status is not None:
+                locked = OutboundEmail.objects.select_for_update().get(pk=email.pk)
+                if _RANK.get(new_status, 0) > _RANK.get(locked.status, 0):
+                    locked.status = new_status
+                    locked.save(update_fields=["status", "updated_at"])
+            if event_type == "complained" or (event_type == "bounced" and hard_bounce):
+                reason = (
+                    SuppressionReason.COMPLAINT
+                    if event_type == "complained"
+                    else SuppressionReason.HARD_BOUNCE
+                )
+                suppression_add(email=recipient, reason=reason, note=f"ESP event {event_type}")
+            if event_type == "unsubscribed" and email is not None and email.stakeholder:
+                consent_unsubscribe(
+                    stakeholder=email.stakeholder,
+                    purpose_slug=email.purpose.slug if email.purpose else "",
+                    method=ConsentMethod.ESP,
+                )
+    except IntegrityError:
+        logger.info("email event repeated", extra={"event_id": key})
+        return None
+    logger.info(
+        "email event",
+        extra={"event_id": key, "type": event_type, "email_id": email.pk if email else None},
+    )
+    return event

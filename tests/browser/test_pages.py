@@ -65,3 +65,71 @@ def test_signed_in_pages_on_a_phone(live_server, phone, login, role_users, role,
 
     assert phone.url.endswith(reverse(url_name))
     check_page(phone)
+
+
+def _totp_now(secret: str) -> str:
+    import time
+
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+
+
+def _sign_in_with_password(page, live_server, user):
+    page.goto(live_server.url + reverse("account_login"))
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill("correct horse battery staple")
+    page.get_by_role("button", name="Sign In").click()
+
+
+def test_staff_enter_an_authenticator_code_on_a_phone(live_server, phone, roles):
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from engage.enums import Role
+    from engage.roles import user_set_role
+    from tests.factories import UserFactory
+
+    user = UserFactory()
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    user_set_role(user=user, role=Role.ENGAGEMENT_TEAM)
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+
+    _sign_in_with_password(phone, live_server, user)
+    phone.wait_for_url("**" + reverse("mfa_authenticate"))
+    phone.screenshot(path="/tmp/a_mfa_auth.png", full_page=True)
+    check_page(phone)
+    phone.get_by_label("Code").fill(_totp_now(secret))
+    phone.get_by_role("button", name="Sign In").click()
+
+    phone.wait_for_url("**" + reverse("engage:dashboard"))
+    phone.goto(live_server.url + reverse("engage:staff_home"))
+    assert phone.url.endswith(reverse("engage:staff_home"))
+
+
+def test_staff_without_an_authenticator_set_one_up_on_a_phone(live_server, phone, roles):
+    from allauth.account.models import EmailAddress
+
+    from engage.enums import Role
+    from engage.roles import user_set_role
+    from tests.factories import UserFactory
+
+    user = UserFactory()
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    user_set_role(user=user, role=Role.ADMINISTRATOR)
+
+    _sign_in_with_password(phone, live_server, user)
+
+    phone.wait_for_url("**" + reverse("mfa_activate_totp") + "**")
+    phone.screenshot(path="/tmp/a_mfa_activate.png", full_page=True)
+    check_page(phone)
+    secret = phone.locator("#authenticator_secret").input_value()
+    phone.get_by_label("Authenticator code").fill(_totp_now(secret))
+    phone.get_by_role("button", name="Activate").click()
+
+    phone.wait_for_url("**" + reverse("mfa_view_recovery_codes"))
+    phone.screenshot(path="/tmp/a_mfa_after.png", full_page=True)
+    check_page(phone)
+    phone.goto(live_server.url + reverse("engage:staff_home"))
+    assert phone.url.endswith(reverse("engage:staff_home"))

@@ -94,3 +94,119 @@ def test_representatives_are_not_asked_for_totp(client, representative):
     client.force_login(representative)
 
     assert client.get(reverse("engage:dashboard")).status_code == 200
+
+
+def _code_from(message) -> str:
+    return re.search(r"\b([A-Z0-9]{4}-[A-Z0-9]{4})\b", message.body).group(1)
+
+
+@pytest.mark.django_db
+def test_sign_in_form_with_a_blank_password_emails_a_code(
+    client, representative, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("account_login"), {"login": representative.email, "password": ""}
+        )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_confirm_login_code")
+    message = mail.outbox[-1]
+    assert (message.to, message.subject) == ([representative.email], "[Engage] Your sign-in code")
+    assert message.body.startswith("Hello,\n\nYour sign-in code for Engage is:")
+    response = client.post(reverse("account_confirm_login_code"), {"code": _code_from(message)})
+    assert response.status_code == 302
+    assert client.get(reverse("engage:dashboard")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_administrator_signs_in_with_password_and_totp_and_reaches_the_admin(client, roles):
+    user = UserFactory()
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    user_set_role(user=user, role=Role.ADMINISTRATOR)
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+
+    response = client.post(
+        reverse("account_login"), {"login": user.email, "password": "correct horse battery staple"}
+    )
+    assert response["Location"] == reverse("mfa_authenticate")
+    assert client.get(reverse("admin:index")).status_code == 302
+    client.post(reverse("mfa_authenticate"), {"code": _current_totp(secret)})
+
+    assert client.get(reverse("admin:index")).status_code == 200
+    assert client.get(reverse("engage:staff_home")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_staff_signing_in_by_code_are_still_asked_for_totp(
+    client, engagement_team, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("account_login"), {"login": engagement_team.email, "password": ""})
+
+    response = client.post(
+        reverse("account_confirm_login_code"), {"code": _code_from(mail.outbox[-1])}
+    )
+
+    assert response["Location"] == reverse("mfa_authenticate")
+    assert client.get(reverse("engage:staff_home")).status_code == 302
+
+
+@pytest.mark.django_db
+def test_staff_without_totp_set_it_up_right_after_signing_in_without_a_second_password(
+    client, roles
+):
+    user = UserFactory()
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    user_set_role(user=user, role=Role.ENGAGEMENT_TEAM)
+    client.post(
+        reverse("account_login"), {"login": user.email, "password": "correct horse battery staple"}
+    )
+
+    response = client.get(reverse("engage:staff_home"))
+    assert response["Location"].startswith(reverse("mfa_activate_totp"))
+    setup = client.get(response["Location"])
+
+    assert setup.status_code == 200
+    secret = setup.context["form"].secret
+    response = client.post(reverse("mfa_activate_totp"), {"code": _current_totp(secret)})
+    assert response["Location"] == reverse("mfa_view_recovery_codes")
+    assert client.get(reverse("mfa_view_recovery_codes")).status_code == 200
+    assert client.get(reverse("engage:staff_home")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_changing_an_existing_authenticator_still_asks_for_the_password(client, engagement_team):
+    client.force_login(engagement_team)
+
+    response = client.get(reverse("mfa_deactivate_totp"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_reauthenticate"))
+
+
+@pytest.mark.django_db
+def test_sign_in_codes_are_rate_limited_per_address(
+    settings, representative, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+    from django.test import Client
+
+    from config.settings import base
+
+    settings.ACCOUNT_RATE_LIMITS = base.ACCOUNT_RATE_LIMITS  # the test settings switch them off
+    cache.clear()  # allauth counts attempts in the cache
+
+    statuses = []
+    for _ in range(4):  # a fresh browser each time, as someone hammering the form would use
+        with django_capture_on_commit_callbacks(execute=True):
+            response = Client().post(
+                reverse("account_request_login_code"), {"email": representative.email}
+            )
+        statuses.append(response.status_code)
+
+    assert statuses == [302, 302, 302, 200]
+    assert "Too many failed login attempts" in response.content.decode()
+    assert len(mail.outbox) == 3
+    cache.clear()

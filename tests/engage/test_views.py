@@ -9,7 +9,12 @@ def test_healthz_answers_200_when_database_answers_and_no_broker_is_configured(c
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "not configured"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "broker": "not configured",
+        "worker_last_seen": None,
+    }
 
 
 @pytest.mark.django_db
@@ -29,7 +34,12 @@ def test_healthz_answers_503_when_the_broker_does_not(client, settings):
     response = client.get("/healthz")
 
     assert response.status_code == 503
-    assert response.json() == {"status": "error", "database": "ok", "broker": "error"}
+    assert response.json() == {
+        "status": "error",
+        "database": "ok",
+        "broker": "error",
+        "worker_last_seen": None,
+    }
 
 
 @pytest.mark.django_db
@@ -50,6 +60,24 @@ def test_healthz_answers_503_when_the_database_does_not(client, settings, monkey
 
     assert response.status_code == 503
     assert response.json()["database"] == "error"
+
+
+@pytest.mark.django_db
+def test_healthz_reports_the_last_worker_heartbeat_without_changing_the_status(client):
+    import datetime
+
+    from django.utils import timezone
+
+    from engage.models import WorkerHeartbeat
+
+    WorkerHeartbeat.objects.create(
+        name="celery", last_seen_at=timezone.now() - datetime.timedelta(hours=2)
+    )
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json()["worker_last_seen"] in {7200, 7201}
 
 
 @pytest.mark.django_db

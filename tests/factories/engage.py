@@ -72,3 +72,34 @@ class ConsentRecordFactory(DjangoModelFactory):
     method = ConsentMethod.WEB
     wording = factory.LazyAttribute(lambda o: o.purpose.wording)
     privacy_notice_version = "2026-11"
+
+
+# --- Stakeholder database tools (list, segments, import) ---------------------------------------
+from engage.models import Membership, Segment, Tag  # noqa: E402
+
+__all__ += ["MembershipFactory", "SegmentFactory", "TagFactory"]
+
+
+class TagFactory(DjangoModelFactory):
+    class Meta:
+        model = Tag
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Interest {n}")
+
+
+class MembershipFactory(DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    stakeholder = factory.SubFactory(StakeholderFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    role = "Member"
+
+
+class SegmentFactory(DjangoModelFactory):
+    class Meta:
+        model = Segment
+
+    name = factory.Sequence(lambda n: f"Segment {n}")
+    filters = factory.LazyFunction(dict)

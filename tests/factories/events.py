@@ -56,3 +56,57 @@ class RegistrationFactory(DjangoModelFactory):
     meeting = factory.SubFactory(MeetingFactory)
     stakeholder = factory.SubFactory(StakeholderFactory)
     status = "confirmed"
+
+
+class AreaReservationFactory(DjangoModelFactory):
+    class Meta:
+        model = "events.AreaReservation"
+
+    meeting = factory.SubFactory(MeetingFactory)
+    area = factory.SubFactory("tests.factories.engage.AreaFactory")
+    places = 2
+    release_at = factory.LazyAttribute(lambda o: o.meeting.start - dt.timedelta(days=7))
+
+
+class PanelQuestionFactory(DjangoModelFactory):
+    class Meta:
+        model = "events.PanelQuestion"
+
+    meeting = factory.SubFactory(MeetingFactory)
+    text = factory.Sequence(lambda n: f"What has changed since the last meeting? ({n})")
+
+
+__all__ += ["AreaReservationFactory", "PanelQuestionFactory"]
+
+
+class CampaignFactory(DjangoModelFactory):
+    class Meta:
+        model = "events.Campaign"
+
+    meeting = factory.SubFactory(MeetingFactory)
+    subject = factory.LazyAttribute(lambda o: f"You are invited: {o.meeting.title}")
+    message = "Come and hear what has changed since the last meeting, and tell us what to do next."
+    filters = factory.LazyFunction(dict)
+
+
+class DocumentFactory(DjangoModelFactory):
+    class Meta:
+        model = "events.Document"
+
+    meeting = factory.SubFactory(MeetingFactory)
+    title = factory.Sequence(lambda n: f"Action plan progress update {n}")
+    url = "https://example.org/papers/progress-update.pdf"
+
+
+__all__ += ["CampaignFactory", "DocumentFactory"]
+
+
+class DiscussionQuestionFactory(DjangoModelFactory):
+    class Meta:
+        model = "events.DiscussionQuestion"
+
+    session = factory.SubFactory(SessionFactory)
+    text = "What should the police stop, start or continue doing in your area?"
+
+
+__all__ += ["DiscussionQuestionFactory"]

@@ -1,0 +1,137 @@
+"""Rendering mail: subject, text and HTML from templates/emails/<template>_*, plus the footer.
+
+Two ways to the same words:
+- rendered here: the template is rendered once per recipient with that recipient's values;
+- rendered by the ESP (batches): the template is rendered once per batch with `{{name}}`
+  placeholders for the per-recipient values, and each recipient's values travel as merge data.
+  Per-recipient values live under the `recipient` key of the context, so a template writes
+  `{{ recipient.first_name }}` and renders either way. HTML placeholders carry an `_html` suffix
+  and get HTML-escaped values, because SES's simple substitution inserts values as they are.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+from django.template import Context, TemplateDoesNotExist, engines
+from django.template.loader import get_template, render_to_string
+from django.urls import reverse
+from django.utils.html import escape
+
+_FOOTER_DIR = Path(__file__).parent / "footer"
+# Values every recipient of engagement mail gets beside their own merge data (footer links).
+LINK_FIELDS = ("unsubscribe_url", "preferences_url")
+
+
+@lru_cache(maxsize=2)
+def _footer_template(kind: str):
+    return engines["django"].from_string((_FOOTER_DIR / f"footer.{kind}").read_text())
+
+
+def absolute_url(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def stakeholder_links(*, stakeholder, purpose_slug: str = "") -> dict[str, str]:
+    """Preferences link (always) and one-click unsubscribe link (mail with a purpose)."""
+    from engage.links import stakeholder_token
+
+    links = {
+        "preferences_url": absolute_url(
+            reverse("engage:preferences", kwargs={"token": stakeholder_token(stakeholder)})
+        ),
+        "unsubscribe_url": "",
+    }
+    if purpose_slug:
+        token = stakeholder_token(stakeholder, purpose_slug=purpose_slug)
+        links["unsubscribe_url"] = absolute_url(
+            reverse("engage:unsubscribe", kwargs={"token": token})
+        )
+    return links
+
+
+def unsubscribe_headers(unsubscribe_url: str) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe headers (Gmail and Yahoo require them for bulk senders)."""
+    if not unsubscribe_url:
+        return {}
+    return {
+        "List-Unsubscribe": f"<{unsubscribe_url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def _render_text(name: str, context: dict) -> str:
+    # Plain text is not HTML: "Ama & Kofi" must not arrive as "Ama &amp; Kofi".
+    return get_template(name).template.render(Context(context, autoescape=False))
+
+
+def _with_footer(text: str, html: str, footer_context: dict | None) -> tuple[str, str]:
+    if footer_context is None:
+        return text, html
+    footer_text = _footer_template("txt").template.render(Context(footer_context, autoescape=False))
+    text = text.rstrip("\n") + "\n\n" + footer_text.strip() + "\n"
+    if html:
+        footer = _footer_template("html").render(footer_context)
+        at = html.lower().rfind("</body>")
+        html = html[:at] + footer + html[at:] if at >= 0 else html + footer
+    return text, html
+
+
+def email_render(
+    *, template: str, context: dict, footer: dict | None = None
+) -> tuple[str, str, str]:
+    """Subject, text and HTML bodies from templates/emails/<template>_{subject.txt,message.txt,
+    message.html}; the HTML part is optional. `footer` (links and purpose name) adds the footer."""
+    subject = " ".join(_render_text(f"emails/{template}_subject.txt", context).split())
+    text = _render_text(f"emails/{template}_message.txt", context)
+    try:
+        html = render_to_string(f"emails/{template}_message.html", context)
+    except TemplateDoesNotExist:
+        html = ""
+    text, html = _with_footer(text, html, footer)
+    return subject, text, html
+
+
+def footer_context(*, purpose_name: str, links: dict[str, str]) -> dict:
+    return {"purpose_name": purpose_name, **links}
+
+
+def _placeholder(name: str) -> str:
+    return "{{" + name + "}}"
+
+
+def email_render_skeleton(
+    *, template: str, context: dict, merge_fields: list[str], purpose_name: str
+) -> tuple[str, str, str]:
+    """The template rendered once for a whole batch, with `{{field}}` placeholders where each
+    recipient's values go (`{{field_html}}` in the HTML part)."""
+    fields = [*merge_fields, *LINK_FIELDS]
+    text_ctx = {**context, "recipient": {f: _placeholder(f) for f in fields}}
+    html_ctx = {**context, "recipient": {f: _placeholder(f"{f}_html") for f in fields}}
+    subject, text, _ = email_render(
+        template=template,
+        context=text_ctx,
+        footer=footer_context(
+            purpose_name=purpose_name,
+            links={f: _placeholder(f) for f in LINK_FIELDS},
+        ),
+    )
+    _, _, html = email_render(
+        template=template,
+        context=html_ctx,
+        footer=footer_context(
+            purpose_name=purpose_name,
+            links={f: _placeholder(f"{f}_html") for f in LINK_FIELDS},
+        ),
+    )
+    return subject, text, html
+
+
+def merge_values(values: dict) -> dict[str, str]:
+    """One recipient's merge data for a skeleton: each value as text, and HTML-escaped."""
+    data = {}
+    for key, value in values.items():
+        text = "" if value is None else str(value)
+        data[key] = text
+        data[f"{key}_html"] = str(escape(text))
+    return data

@@ -1,0 +1,549 @@
+"""Emails that tell registrants a meeting changed or was cancelled.
+
+Called by the meeting services inside their transaction; each email is a persisted OutboundEmail row
+queued through the one mail path, with a dedupe key so a repeated call sends nothing twice.
+"""
+
+import datetime as _dt
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from engage.mail.services import email_queue
+from events import ical
+from events.enums import MeetingFormat, MeetingStatus, RegistrationStatus
+from events.models import Document, Meeting, Registration
+
+
+def _recipients(meeting: Meeting):
+    return (
+        Registration.objects.filter(meeting=meeting, status=RegistrationStatus.CONFIRMED)
+        .select_related("stakeholder", "meeting")
+        .order_by("id")
+    )
+
+
+def _meeting_context(meeting: Meeting) -> dict:
+    return {
+        "meeting_id": meeting.pk,
+        "meeting_title": meeting.title,
+        "meeting_start": meeting.start.isoformat(),
+        "meeting_end": meeting.end.isoformat(),
+        "venue": meeting.venue,
+        "site_url": getattr(settings, "SITE_URL", ""),
+    }
+
+
+def meeting_cancelled_notify(meeting_id: int) -> int:
+    """Queue a cancellation email to every confirmed registrant of the meeting.
+
+    Side effects: one OutboundEmail per registrant (dedupe key "meeting-cancelled:<meeting>:<reg>").
+    Returns how many registrants were addressed.
+    """
+    meeting = Meeting.objects.get(pk=meeting_id)
+    count = 0
+    for registration in _recipients(meeting):
+        email_queue(
+            to_email=registration.stakeholder.email,
+            template="events/meeting_cancelled",
+            context={
+                **_meeting_context(meeting),
+                "first_name": registration.stakeholder.first_name,
+            },
+            stakeholder=registration.stakeholder,
+            dedupe_key=f"meeting-cancelled:{meeting.pk}:{registration.pk}",
+            # The caller has raised ical_sequence, so calendars drop the entry they hold.
+            calendar=registration_calendar(registration, method=ical.METHOD_CANCEL),
+            calendar_method=ical.METHOD_CANCEL,
+        )
+        count += 1
+    return count
+
+
+def meeting_changed_notify(meeting_id: int, changes: dict) -> int:
+    """Queue an update email to every confirmed registrant, listing what changed.
+
+    `changes` maps a field label to its new value, as text. Side effects: one OutboundEmail per
+    registrant, deduplicated per calendar sequence ("meeting-changed:<meeting>:<sequence>:<reg>").
+    Returns how many registrants were addressed.
+    """
+    meeting = Meeting.objects.get(pk=meeting_id)
+    count = 0
+    for registration in _recipients(meeting):
+        email_queue(
+            to_email=registration.stakeholder.email,
+            template="events/meeting_changed",
+            context={
+                **_meeting_context(meeting),
+                "first_name": registration.stakeholder.first_name,
+                "changes": {str(k): str(v) for k, v in changes.items()},
+            },
+            stakeholder=registration.stakeholder,
+            dedupe_key=f"meeting-changed:{meeting.pk}:{meeting.ical_sequence}:{registration.pk}",
+            # Same UID, the raised SEQUENCE: calendars move the entry they already hold.
+            calendar=registration_calendar(registration, method=ical.METHOD_REQUEST),
+            calendar_method=ical.METHOD_REQUEST,
+        )
+        count += 1
+    return count
+
+
+# --- Registration emails (public side) ----------------------------------------------------------
+# registration_confirmed_notify is the hook the calendar work extends (it attaches the invite);
+# every one is keyed so a retried task queues nothing twice.
+
+
+def _registration_context(registration: Registration) -> dict:
+    from django.urls import reverse
+    from django.utils import timezone
+
+    meeting = registration.meeting
+    site = getattr(settings, "SITE_URL", "")
+    return {
+        **_meeting_context(meeting),
+        "first_name": registration.stakeholder.first_name,
+        "meeting_when": timezone.localtime(meeting.start),
+        "meeting_ends": timezone.localtime(meeting.end),
+        "meeting_format": meeting.get_format_display(),
+        "venue_address": meeting.venue_address,
+        "access_information": meeting.access_information,
+        "online_url": meeting.online_url,
+        "meeting_url": site + meeting.get_absolute_url(),
+        "status": registration.status,
+        "breakout_title": registration.breakout.title if registration.breakout_id else "",
+        "waitlist_position": registration.waitlist_position,
+        "offer_expires_at": (
+            timezone.localtime(registration.offer_expires_at)
+            if registration.offer_expires_at
+            else None
+        ),
+        "registration_url": site
+        + reverse("events:registration_detail", kwargs={"token": registration.token}),
+        "cancel_url": site
+        + reverse("events:registration_cancel", kwargs={"token": registration.token}),
+        "accept_url": site
+        + reverse("events:registration_accept", kwargs={"token": registration.token}),
+    }
+
+
+def _registration(registration_id: int) -> Registration:
+    return Registration.objects.select_related("meeting", "stakeholder", "breakout").get(
+        pk=registration_id
+    )
+
+
+def _registration_email(
+    registration: Registration, *, template: str, key: str, calendar_method: str = "", **extra
+):
+    # A calendar_method attaches this registrant's copy of the meeting (events.ical).
+    return email_queue(
+        to_email=registration.stakeholder.email,
+        template=template,
+        context={**_registration_context(registration), **extra},
+        stakeholder=registration.stakeholder,
+        dedupe_key=key,
+        calendar=(
+            registration_calendar(registration, method=calendar_method) if calendar_method else ""
+        ),
+        calendar_method=calendar_method,
+    )
+
+
+def registration_confirmed_notify(registration_id: int):
+    """Queue the confirmation email for a confirmed registration (template
+    events/registration_confirmed). Side effect: one OutboundEmail, keyed
+    "registration-confirmed:<registration>:<token>". Returns it, or None when not confirmed."""
+    registration = _registration(registration_id)
+    if registration.status != RegistrationStatus.CONFIRMED:
+        return None
+    return _registration_email(
+        registration,
+        template="events/registration_confirmed",
+        key=f"registration-confirmed:{registration.pk}:{registration.token}",
+        calendar_method="REQUEST",
+    )
+
+
+def waitlist_joined_notify(registration_id: int):
+    """Queue "you are on the waiting list" (events/waitlist_joined). Keyed per registration link."""
+    registration = _registration(registration_id)
+    if registration.status != RegistrationStatus.WAITLISTED:
+        return None
+    return _registration_email(
+        registration,
+        template="events/waitlist_joined",
+        key=f"waitlist-joined:{registration.pk}:{registration.token}",
+    )
+
+
+def waitlist_offer_notify(registration_id: int):
+    """Queue the offer of a place with its accept link and expiry (events/waitlist_offer).
+    Keyed per offer, so a later offer to the same person is sent too."""
+    registration = _registration(registration_id)
+    if registration.status != RegistrationStatus.OFFERED or registration.offered_at is None:
+        return None
+    return _registration_email(
+        registration,
+        template="events/waitlist_offer",
+        key=f"waitlist-offer:{registration.pk}:{registration.offered_at.timestamp():.0f}",
+    )
+
+
+def registration_cancelled_notify(registration_id: int):
+    """Queue "your registration is cancelled" (events/registration_cancelled)."""
+    registration = _registration(registration_id)
+    if registration.status != RegistrationStatus.CANCELLED:
+        return None
+    return _registration_email(
+        registration,
+        template="events/registration_cancelled",
+        key=f"registration-cancelled:{registration.pk}:{registration.token}",
+        calendar_method="CANCEL",
+    )
+
+
+# --- Calendar files and scheduled sends (invitations and notifications) ------------------------
+# Every registrant-facing calendar comes from events.ical; the meeting's stored UID and SEQUENCE
+# make each email an update of the same calendar entry. Scheduled sends are idempotent through a
+# marker on the business row, read and written under select_for_update, with a dedupe key on the
+# email as a second guard.
+
+logger = logging.getLogger(__name__)
+
+# Joining instructions go out this long before an online or hybrid meeting starts.
+JOINING_INSTRUCTIONS_LEAD = _dt.timedelta(hours=24)
+# The survey goes this long after the meeting ends, and not at all once this window has passed.
+SURVEY_DELAY = _dt.timedelta(hours=2)
+SURVEY_WINDOW = _dt.timedelta(days=14)
+
+
+def meeting_url(meeting: Meeting) -> str:
+    return f"{settings.SITE_URL}{meeting.get_absolute_url()}"
+
+
+def registration_calendar_url(registration: Registration) -> str:
+    path = reverse("events:registration_calendar", kwargs={"token": registration.token})
+    return f"{settings.SITE_URL}{path}"
+
+
+def meeting_when_text(meeting: Meeting) -> str:
+    """The meeting's time as words, e.g. Tuesday 7 July 2026, 18:00 to 20:00 (London time)."""
+    start = timezone.localtime(meeting.start)
+    end = timezone.localtime(meeting.end)
+    text = date_format(start, "l j F Y, H:i")
+    if end.date() == start.date():
+        return f"{text} to {date_format(end, 'H:i')}"
+    return f"{text} to {date_format(end, 'l j F Y, H:i')}"
+
+
+def registration_calendar(registration: Registration, *, method: str) -> str:
+    """The REQUEST (or CANCEL) for one registrant's copy of the meeting."""
+    stakeholder = registration.stakeholder
+    return ical.registrant_calendar(
+        meeting=registration.meeting,
+        attendee_email=stakeholder.email,
+        attendee_name=stakeholder.full_name,
+        method=method,
+        url=meeting_url(registration.meeting),
+    )
+
+
+def registrant_context(registration: Registration) -> dict:
+    """Plain, JSON-safe values for every registrant email about a meeting."""
+    meeting = registration.meeting
+    stakeholder = registration.stakeholder
+    return {
+        "first_name": stakeholder.first_name,
+        "meeting_title": meeting.title,
+        "meeting_when": meeting_when_text(meeting),
+        "meeting_format": meeting.format,
+        "venue": meeting.venue,
+        "venue_address": meeting.venue_address,
+        "access_information": meeting.access_information,
+        "online_url": meeting.online_url if meeting.format != MeetingFormat.IN_PERSON else "",
+        "meeting_url": meeting_url(meeting),
+        "calendar_url": registration_calendar_url(registration),
+    }
+
+
+def _registration_locked(registration_id: int) -> Registration | None:
+    """The registration row locked, with meeting and stakeholder loaded (no lock on those)."""
+    return (
+        Registration.objects.select_for_update(of=("self",))
+        .select_related("meeting", "stakeholder")
+        .filter(pk=registration_id)
+        .first()
+    )
+
+
+# --- Reminders ---------------------------------------------------------------------------------
+
+
+def _reminders_due(registration: Registration, now: _dt.datetime) -> tuple[list[int], int | None]:
+    """(days to mark as done, the one reminder to send or None) for this registration now."""
+    meeting = registration.meeting
+    due, send = [], None
+    for days in sorted({int(d) for d in meeting.reminder_days or []}, reverse=True):
+        if days in registration.reminders_sent:
+            continue
+        moment = meeting.start - _dt.timedelta(days=days)
+        if moment > now:
+            continue
+        due.append(days)
+        # Someone who registered after this reminder's moment has just had their confirmation.
+        if registration.created_at < moment:
+            send = days
+    return due, send
+
+
+def registration_reminder_send(
+    *, registration_id: int, now: _dt.datetime | None = None
+) -> int | None:
+    """Send the reminder now due for one registration, at most once per reminder day.
+
+    When two reminders are due at once (the job was down), only the nearer one goes out and both
+    are marked. Side effects: appends to Registration.reminders_sent under a row lock and queues
+    one email (dedupe key "reminder:<registration>:<days>"). Returns the days of the reminder sent.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        registration = _registration_locked(registration_id)
+        if (
+            registration is None
+            or registration.status != RegistrationStatus.CONFIRMED
+            or registration.meeting.status != MeetingStatus.PUBLISHED
+            or registration.meeting.start <= now
+        ):
+            return None
+        due, send = _reminders_due(registration, now)
+        if not due:
+            return None
+        registration.reminders_sent = sorted({*registration.reminders_sent, *due}, reverse=True)
+        registration.save(update_fields=["reminders_sent"])
+        if send is None:
+            return None
+        # Due reminders are walked largest first, so the last one sendable is the nearest.
+        email_queue(
+            to_email=registration.stakeholder.email,
+            template="events/reminder",
+            context={**registrant_context(registration), "days": send},
+            stakeholder=registration.stakeholder,
+            dedupe_key=f"reminder:{registration.pk}:{send}",
+            calendar=registration_calendar(registration, method=ical.METHOD_REQUEST),
+            calendar_method=ical.METHOD_REQUEST,
+        )
+    logger.info("reminder queued", extra={"registration_id": registration_id, "days": send})
+    return send
+
+
+def reminders_send_due(*, now: _dt.datetime | None = None) -> int:
+    """Send every reminder that is due (beat runs this every few minutes). Returns how many went."""
+    now = now or timezone.now()
+    longest = max(
+        [
+            int(d)
+            for days in Meeting.objects.filter(
+                status=MeetingStatus.PUBLISHED, start__gt=now
+            ).values_list("reminder_days", flat=True)
+            for d in (days or [])
+        ],
+        default=0,
+    )
+    if not longest:
+        return 0
+    candidates = Registration.objects.filter(
+        status=RegistrationStatus.CONFIRMED,
+        meeting__status=MeetingStatus.PUBLISHED,
+        meeting__start__gt=now,
+        meeting__start__lte=now + _dt.timedelta(days=longest),
+    ).values_list("pk", flat=True)
+    sent = 0
+    for registration_id in list(candidates.order_by("pk")):
+        if registration_reminder_send(registration_id=registration_id, now=now) is not None:
+            sent += 1
+    return sent
+
+
+# --- Pre-reading -------------------------------------------------------------------------------
+
+
+def meeting_prereading_notify(*, meeting_id: int, now: _dt.datetime | None = None) -> int:
+    """Tell confirmed registrants about pre-reading published since the last notice.
+
+    Documents due and not yet notified are locked and marked (Document.notified_at) in the same
+    transaction as the emails are queued, so two runs cannot both announce them. One email per
+    registrant lists every newly published document. Returns how many emails were queued.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        documents = list(
+            Document.objects.select_for_update()
+            .filter(meeting_id=meeting_id, notified_at__isnull=True, publish_at__lte=now)
+            .order_by("publish_at", "id")
+        )
+        if not documents:
+            return 0
+        Document.objects.filter(pk__in=[d.pk for d in documents]).update(notified_at=now)
+        meeting = Meeting.objects.get(pk=meeting_id)
+        if meeting.status != MeetingStatus.PUBLISHED or meeting.end <= now:
+            return 0
+        items = [
+            {
+                "title": d.title,
+                "description": d.description,
+                "url": d.url or (f"{settings.SITE_URL}{d.file.url}" if d.file else ""),
+            }
+            for d in documents
+        ]
+        count = 0
+        for registration in _recipients(meeting):
+            email_queue(
+                to_email=registration.stakeholder.email,
+                template="events/prereading",
+                context={**registrant_context(registration), "documents": items},
+                stakeholder=registration.stakeholder,
+                dedupe_key=f"prereading:{registration.pk}:{documents[0].pk}",
+            )
+            count += 1
+    logger.info("pre-reading notice", extra={"meeting_id": meeting_id, "emails": count})
+    return count
+
+
+def prereading_notify_due(*, now: _dt.datetime | None = None) -> int:
+    """Announce pre-reading that has reached its publish time, meeting by meeting."""
+    now = now or timezone.now()
+    meeting_ids = (
+        Document.objects.filter(notified_at__isnull=True, publish_at__lte=now)
+        .values_list("meeting_id", flat=True)
+        .distinct()
+    )
+    return sum(
+        meeting_prereading_notify(meeting_id=meeting_id, now=now)
+        for meeting_id in sorted(set(meeting_ids))
+    )
+
+
+# --- Joining instructions ----------------------------------------------------------------------
+
+
+def registration_joining_instructions_send(
+    *, registration_id: int, now: _dt.datetime | None = None
+) -> bool:
+    """Send the join link for an online or hybrid meeting, once per registration.
+
+    Side effects: sets Registration.joining_instructions_sent_at under a row lock and queues one
+    email with the REQUEST calendar (dedupe key "joining:<registration>"). Returns whether it sent.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        registration = _registration_locked(registration_id)
+        if registration is None or registration.joining_instructions_sent_at is not None:
+            return False
+        meeting = registration.meeting
+        if (
+            registration.status != RegistrationStatus.CONFIRMED
+            or meeting.status != MeetingStatus.PUBLISHED
+            or meeting.format == MeetingFormat.IN_PERSON
+            or not meeting.online_url
+            or meeting.end <= now
+            or meeting.start - JOINING_INSTRUCTIONS_LEAD > now
+        ):
+            return False
+        registration.joining_instructions_sent_at = now
+        registration.save(update_fields=["joining_instructions_sent_at"])
+        email_queue(
+            to_email=registration.stakeholder.email,
+            template="events/joining",
+            context=registrant_context(registration),
+            stakeholder=registration.stakeholder,
+            dedupe_key=f"joining:{registration.pk}",
+            calendar=registration_calendar(registration, method=ical.METHOD_REQUEST),
+            calendar_method=ical.METHOD_REQUEST,
+        )
+    logger.info("joining instructions queued", extra={"registration_id": registration_id})
+    return True
+
+
+def joining_instructions_send_due(*, now: _dt.datetime | None = None) -> int:
+    """Send joining instructions to everyone due them. Returns how many went."""
+    now = now or timezone.now()
+    candidates = Registration.objects.filter(
+        status=RegistrationStatus.CONFIRMED,
+        joining_instructions_sent_at__isnull=True,
+        meeting__status=MeetingStatus.PUBLISHED,
+        meeting__format__in=[MeetingFormat.ONLINE, MeetingFormat.HYBRID],
+        meeting__start__lte=now + JOINING_INSTRUCTIONS_LEAD,
+        meeting__end__gt=now,
+    ).exclude(meeting__online_url="")
+    return sum(
+        registration_joining_instructions_send(registration_id=pk, now=now)
+        for pk in list(candidates.order_by("pk").values_list("pk", flat=True))
+    )
+
+
+# --- Post-meeting survey -----------------------------------------------------------------------
+
+
+def _survey_audience(meeting_id: int):
+    """Confirmed registrants who were checked in; everyone confirmed if nobody was checked in."""
+    confirmed = Registration.objects.filter(
+        meeting_id=meeting_id, status=RegistrationStatus.CONFIRMED
+    )
+    attended = confirmed.filter(attended_at__isnull=False)
+    return attended if attended.exists() else confirmed
+
+
+def registration_survey_send(*, registration_id: int, now: _dt.datetime | None = None) -> bool:
+    """Send the post-meeting feedback request, once per registration.
+
+    The survey itself belongs to the feedback app (a later issue): the email links to the meeting
+    page's feedback section. Side effects: sets Registration.survey_sent_at under a row lock and
+    queues one email (dedupe key "survey:<registration>"). Returns whether it sent.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        registration = _registration_locked(registration_id)
+        if registration is None or registration.survey_sent_at is not None:
+            return False
+        meeting = registration.meeting
+        if (
+            registration.status != RegistrationStatus.CONFIRMED
+            or meeting.status not in (MeetingStatus.PUBLISHED, MeetingStatus.COMPLETED)
+            or meeting.end + SURVEY_DELAY > now
+            or meeting.end + SURVEY_WINDOW < now
+        ):
+            return False
+        registration.survey_sent_at = now
+        registration.save(update_fields=["survey_sent_at"])
+        email_queue(
+            to_email=registration.stakeholder.email,
+            template="events/survey",
+            context={
+                **registrant_context(registration),
+                "feedback_url": f"{meeting_url(meeting)}#feedback",
+            },
+            stakeholder=registration.stakeholder,
+            dedupe_key=f"survey:{registration.pk}",
+        )
+    logger.info("survey request queued", extra={"registration_id": registration_id})
+    return True
+
+
+def surveys_send_due(*, now: _dt.datetime | None = None) -> int:
+    """Send the post-meeting survey email for meetings that ended recently. Returns how many."""
+    now = now or timezone.now()
+    meeting_ids = Meeting.objects.filter(
+        status__in=[MeetingStatus.PUBLISHED, MeetingStatus.COMPLETED],
+        end__lte=now - SURVEY_DELAY,
+        end__gte=now - SURVEY_WINDOW,
+    ).values_list("pk", flat=True)
+    sent = 0
+    for meeting_id in list(meeting_ids):
+        ids = _survey_audience(meeting_id).filter(survey_sent_at__isnull=True)
+        for pk in list(ids.order_by("pk").values_list("pk", flat=True)):
+            sent += registration_survey_send(registration_id=pk, now=now)
+    return sent

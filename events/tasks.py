@@ -1,0 +1,101 @@
+"""Celery entry points for events. Thin: they take ids, load rows and call one service or hook."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+# --- Registration (public side) -----------------------------------------------------------------
+
+
+@shared_task(
+    name="events.registration_notify",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def registration_notify_task(registration_id: int, kind: str) -> None:
+    """Queue the email for a registration event: confirmed, waitlisted, offer or cancelled."""
+    from events import notifications
+
+    hooks = {
+        "confirmed": notifications.registration_confirmed_notify,
+        "waitlisted": notifications.waitlist_joined_notify,
+        "offer": notifications.waitlist_offer_notify,
+        "cancelled": notifications.registration_cancelled_notify,
+    }
+    hooks[kind](registration_id)
+
+
+@shared_task(name="events.expire_offers", acks_late=True)
+def expire_offers_task() -> int:
+    """Beat job: expired waiting-list offers pass to the next person; free places are offered."""
+    from events.services import registrations_expire_offers
+
+    return registrations_expire_offers()
+
+
+@shared_task(name="events.wipe_access_requirements", acks_late=True)
+def wipe_access_requirements_task() -> int:
+    """Beat job: delete access requirements once each meeting's retention period is over."""
+    from events.services import registrations_wipe_access_requirements
+
+    return registrations_wipe_access_requirements()
+
+
+# --- Invitations and scheduled notifications ---------------------------------------------------
+# Each beat job calls one service that walks what is due; every send inside it is guarded by a
+# marker on the business row, so overlapping or repeated runs send nothing twice.
+
+
+@shared_task(
+    name="events.campaign_fanout",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def campaign_fanout_task(campaign_id: int) -> int:
+    """Create a campaign's invitations and emails in chunks and hand them to the mail sender."""
+    from events.services import campaign_fanout
+
+    return campaign_fanout(campaign_id=campaign_id)
+
+
+@shared_task(name="events.start_due_campaigns", acks_late=True)
+def start_due_campaigns_task() -> list[int]:
+    """Beat job: start scheduled campaigns whose time has come."""
+    from events.services import campaigns_start_due
+
+    return campaigns_start_due()
+
+
+@shared_task(name="events.send_reminders", acks_late=True)
+def send_reminders_task() -> int:
+    """Beat job: reminders before each meeting (Meeting.reminder_days, 7 and 1 by default)."""
+    from events.notifications import reminders_send_due
+
+    return reminders_send_due()
+
+
+@shared_task(name="events.notify_prereading", acks_late=True)
+def notify_prereading_task() -> int:
+    """Beat job: tell registrants about pre-reading that has reached its publish time."""
+    from events.notifications import prereading_notify_due
+
+    return prereading_notify_due()
+
+
+@shared_task(name="events.send_joining_instructions", acks_late=True)
+def send_joining_instructions_task() -> int:
+    """Beat job: the join link for online and hybrid meetings, a day ahead."""
+    from events.notifications import joining_instructions_send_due
+
+    return joining_instructions_send_due()
+
+
+@shared_task(name="events.send_surveys", acks_late=True)
+def send_surveys_task() -> int:
+    """Beat job: the post-meeting feedback request, a couple of hours after each meeting."""
+    from events.notifications import surveys_send_due
+
+    return surveys_send_due()

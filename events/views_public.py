@@ -1,0 +1,343 @@
+"""Public meeting pages and registration: thin views over events.selectors and events.services."""
+
+from django.contrib import messages
+from django.core import signing
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from engage.links import stakeholder_from_token
+from engage.models import Stakeholder
+from engage.normalise import normalise_email
+from events import selectors, services
+from events.enums import MeetingFormat, MeetingStatus, RegistrationStatus
+from events.forms import CodeForm, EmailForm, RegistrationForm
+from events.models import Meeting, Registration, Series
+
+# Session keys: the email a guest proved with a code, and the code challenge in flight.
+VERIFIED_EMAIL = "events_verified_email"
+CODE_CHALLENGE = "events_code_challenge"
+MAX_CODE_ATTEMPTS = 5
+
+
+def _client(request) -> dict:
+    return {
+        "ip_address": request.META.get("REMOTE_ADDR"),
+        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:400],
+    }
+
+
+def _visitor_stakeholder(request):
+    """The stakeholder this visitor is known to be: signed in, or a checked email this session."""
+    if request.user.is_authenticated:
+        stakeholder = Stakeholder.objects.filter(
+            user=request.user, anonymised_at__isnull=True
+        ).first()
+        if stakeholder is not None:
+            return stakeholder
+        email = request.user.email
+    else:
+        email = request.session.get(VERIFIED_EMAIL)
+    if not email:
+        return None
+    return Stakeholder.objects.filter(
+        email_normalised=normalise_email(email), anonymised_at__isnull=True
+    ).first()
+
+
+def _visitor_email(request) -> str | None:
+    if request.user.is_authenticated:
+        stakeholder = Stakeholder.objects.filter(user=request.user).first()
+        return stakeholder.email if stakeholder else request.user.email
+    return request.session.get(VERIFIED_EMAIL)
+
+
+def _public_meeting(slug: str) -> Meeting:
+    try:
+        return selectors.meeting_public_get(slug=slug)
+    except Meeting.DoesNotExist:
+        raise Http404 from None
+
+
+def _meeting_to_register(slug: str) -> Meeting:
+    """The meeting alone (no agenda), for the registration steps."""
+    return get_object_or_404(Meeting.objects.exclude(status=MeetingStatus.DRAFT), slug=slug)
+
+
+def meeting_list(request):
+    past = Paginator(selectors.meetings_public_past(), 20).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "events/public/meeting_list.html",
+        {"upcoming": selectors.meetings_public_upcoming(), "past": past},
+    )
+
+
+def series_detail(request, slug):
+    series = get_object_or_404(Series, slug=slug)
+    return render(
+        request,
+        "events/public/series_detail.html",
+        {"series": series, "meetings": selectors.series_public_meetings(series=series)},
+    )
+
+
+def meeting_detail(request, slug):
+    meeting = _public_meeting(slug)
+    stakeholder = _visitor_stakeholder(request)
+    registration = selectors.registration_for_stakeholder(meeting=meeting, stakeholder=stakeholder)
+    if registration is not None and registration.status == RegistrationStatus.CANCELLED:
+        registration = None
+    refusal = services.registration_refusal(meeting=meeting)
+    repeat = None
+    if request.user.is_authenticated and registration is None and refusal is None:
+        repeat = selectors.registration_previous_attended(meeting=meeting, stakeholder=stakeholder)
+    return render(
+        request,
+        "events/public/meeting_detail.html",
+        {
+            "meeting": meeting,
+            "registration": registration,
+            "refusal": refusal,
+            "places": selectors.meeting_places(meeting=meeting),
+            "repeat": repeat,
+            "panel_questions": selectors.panel_questions_published(meeting),
+            "show_online": bool(
+                registration is not None
+                and registration.status == RegistrationStatus.CONFIRMED
+                and meeting.online_url
+                and meeting.format != MeetingFormat.IN_PERSON
+            ),
+        },
+    )
+
+
+def _closed(request, meeting, refusal):
+    return render(
+        request,
+        "events/public/register_closed.html",
+        {"meeting": meeting, "message": refusal.message},
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def register(request, slug):
+    meeting = _meeting_to_register(slug)
+    token = request.GET.get("t")
+    if token and not request.user.is_authenticated:
+        # A personal link from an invitation proves the address, as a code would.
+        try:
+            stakeholder, _purpose = stakeholder_from_token(token)
+        except (signing.BadSignature, Stakeholder.DoesNotExist):
+            messages.error(request, _("That link is not valid any more. Please enter your email."))
+        else:
+            request.session[VERIFIED_EMAIL] = stakeholder.email_normalised
+        return redirect("events:register", slug=meeting.slug)
+    invitation = request.GET.get("invitation")
+    if invitation and not request.user.is_authenticated:
+        # The personal link in a campaign invitation (Invitation.token) proves the address too.
+        invited = selectors.invitation_stakeholder(token=invitation, meeting=meeting)
+        if invited is None:
+            messages.error(request, _("That link is not valid any more. Please enter your email."))
+        else:
+            request.session[VERIFIED_EMAIL] = invited.email_normalised
+        return redirect("events:register", slug=meeting.slug)
+    refusal = services.registration_refusal(meeting=meeting)
+    if refusal is not None:
+        return _closed(request, meeting, refusal)
+    email = _visitor_email(request)
+    if not email:
+        return redirect("events:register_email", slug=meeting.slug)
+    stakeholder = _visitor_stakeholder(request)
+    existing = selectors.registration_for_stakeholder(meeting=meeting, stakeholder=stakeholder)
+    if existing is not None and existing.status != RegistrationStatus.CANCELLED:
+        messages.info(request, _("You are already registered for this meeting."))
+        return redirect("events:registration_detail", token=existing.token)
+    breakouts = selectors.breakouts_with_room(meeting=meeting)
+    ask_to_join = True
+    if stakeholder is not None:
+        from engage.models import ConsentPurpose
+        from engage.selectors import consent_is_given
+
+        purpose = ConsentPurpose.objects.filter(slug=services.PURPOSE_MEETING_INVITATIONS).first()
+        ask_to_join = not (
+            purpose and consent_is_given(stakeholder_id=stakeholder.pk, purpose_id=purpose.pk)
+        )
+    form_kwargs = {"breakouts": breakouts, "email": email, "ask_to_join": ask_to_join}
+    if request.method == "POST":
+        form = RegistrationForm(request.POST, **form_kwargs)
+        if form.is_valid():
+            try:
+                outcome = services.registration_create(
+                    meeting_id=meeting.pk,
+                    details=form.details(),
+                    user=request.user,
+                    **_client(request),
+                )
+            except services.RegistrationRefused as refused:
+                if refused.code == "breakout_full":
+                    form.add_error("breakout_preferences", refused.message)
+                else:
+                    return _closed(request, meeting, refused)
+            else:
+                if not outcome.created:
+                    messages.info(request, _("You are already registered for this meeting."))
+                return redirect("events:registration_detail", token=outcome.registration.token)
+    else:
+        initial = {}
+        if stakeholder is not None:
+            membership = stakeholder.memberships.select_related("organisation").first()
+            initial = {
+                "first_name": stakeholder.first_name,
+                "last_name": stakeholder.last_name,
+                "area": stakeholder.area_id,
+                "organisation_name": membership.organisation.name if membership else "",
+            }
+        form = RegistrationForm(initial=initial, **form_kwargs)
+    return render(
+        request,
+        "events/public/register.html",
+        {
+            "meeting": meeting,
+            "form": form,
+            "email": email,
+            "places": selectors.meeting_places(meeting=meeting),
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def register_email(request, slug):
+    meeting = _meeting_to_register(slug)
+    refusal = services.registration_refusal(meeting=meeting)
+    if refusal is not None:
+        return _closed(request, meeting, refusal)
+    if _visitor_email(request):
+        return redirect("events:register", slug=meeting.slug)
+    form = EmailForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            challenge = services.registration_email_code_send(
+                meeting=meeting, email=form.cleaned_data["email"]
+            )
+        except services.RegistrationRefused as refused:
+            form.add_error("email", refused.message)
+        else:
+            request.session[CODE_CHALLENGE] = {
+                "challenge": challenge,
+                "email": form.cleaned_data["email"],
+                "attempts": 0,
+            }
+            return redirect("events:register_code", slug=meeting.slug)
+    return render(request, "events/public/register_email.html", {"meeting": meeting, "form": form})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def register_code(request, slug):
+    meeting = _meeting_to_register(slug)
+    pending = request.session.get(CODE_CHALLENGE)
+    if not pending:
+        return redirect("events:register_email", slug=meeting.slug)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if pending["attempts"] >= MAX_CODE_ATTEMPTS:
+            del request.session[CODE_CHALLENGE]
+            messages.error(request, _("Too many wrong codes. Please ask for a new one."))
+            return redirect("events:register_email", slug=meeting.slug)
+        try:
+            email = services.registration_email_code_check(
+                challenge=pending["challenge"], code=form.cleaned_data["code"]
+            )
+        except services.RegistrationRefused as refused:
+            pending["attempts"] += 1
+            request.session[CODE_CHALLENGE] = pending
+            form.add_error("code", refused.message)
+        else:
+            del request.session[CODE_CHALLENGE]
+            request.session.cycle_key()
+            request.session[VERIFIED_EMAIL] = email
+            return redirect("events:register", slug=meeting.slug)
+    return render(
+        request,
+        "events/public/register_code.html",
+        {"meeting": meeting, "form": form, "email": pending["email"]},
+    )
+
+
+@require_POST
+def register_repeat(request, slug):
+    meeting = _meeting_to_register(slug)
+    if not request.user.is_authenticated:
+        return redirect("events:register", slug=meeting.slug)
+    try:
+        outcome = services.registration_repeat(
+            meeting_id=meeting.pk, user=request.user, **_client(request)
+        )
+    except services.RegistrationRefused as refused:
+        messages.error(request, refused.message)
+        return redirect("events:register", slug=meeting.slug)
+    return redirect("events:registration_detail", token=outcome.registration.token)
+
+
+def _registration_or_404(token) -> Registration:
+    try:
+        return selectors.registration_by_token(token=token)
+    except Registration.DoesNotExist:
+        raise Http404 from None
+
+
+@never_cache
+def registration_detail(request, token):
+    registration = _registration_or_404(token)
+    meeting = registration.meeting
+    return render(
+        request,
+        "events/public/registration_detail.html",
+        {
+            "registration": registration,
+            "meeting": meeting,
+            "show_online": bool(
+                registration.status == RegistrationStatus.CONFIRMED
+                and meeting.online_url
+                and meeting.format != MeetingFormat.IN_PERSON
+            ),
+            "panel_questions": registration.panel_questions.order_by("submitted_at", "id"),
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def registration_cancel(request, token):
+    registration = _registration_or_404(token)
+    if request.method == "POST":
+        services.registration_cancel(token=registration.token)
+        messages.success(request, _("Your registration is cancelled."))
+        return redirect("events:registration_detail", token=registration.token)
+    return render(request, "events/public/registration_cancel.html", {"registration": registration})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def registration_accept(request, token):
+    registration = _registration_or_404(token)
+    error = None
+    if request.method == "POST":
+        try:
+            services.registration_offer_accept(token=registration.token)
+        except services.RegistrationRefused as refused:
+            error = refused.message
+        else:
+            messages.success(request, _("Your place is confirmed."))
+            return redirect("events:registration_detail", token=registration.token)
+    return render(
+        request,
+        "events/public/registration_accept.html",
+        {"registration": registration, "error": error},
+    )

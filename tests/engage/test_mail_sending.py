@@ -1,0 +1,524 @@
+"""The one outbound path: claim, consent and suppression at send time, retries, stale claims,
+headers and batches, against a local stand-in for the Amazon SES API (the network edge)."""
+
+import datetime as dt
+import email
+import email.policy
+import threading
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.utils import timezone
+
+from engage.enums import ConsentAction, ConsentMethod, EmailStatus, SuppressionReason
+from engage.links import stakeholder_from_token
+from engage.mail import sending
+from engage.mail.services import BulkRecipient, email_queue, emails_queue_bulk
+from engage.mail.standin import StandInSES
+from engage.mail.throttle import throttle_reserve
+from engage.models import EmailEvent, OutboundEmail, Suppression
+from tests.factories import ConsentPurposeFactory, ConsentRecordFactory, StakeholderFactory
+
+PURPOSE = "meeting-invitations"
+
+
+@pytest.fixture
+def ses(settings):
+    """The mailer is anymail's Amazon SES backend, pointed at a stand-in SES on 127.0.0.1."""
+    with StandInSES() as esp:
+        settings.MAILERS = {"default": {"BACKEND": "engage.mail.backends.AmazonSESBackend"}}
+        settings.ENGAGE_MAIL_ESP_ENDPOINT_URL = esp.url
+        settings.ANYMAIL = {
+            "AMAZON_SES_CLIENT_PARAMS": {
+                "aws_access_key_id": "stand-in",
+                "aws_secret_access_key": "stand-in",
+                "region_name": "eu-west-2",
+            }
+        }
+        settings.ENGAGE_MAIL_RATE_PER_SECOND = 0
+        yield esp
+
+
+def consented(**kwargs):
+    stakeholder = StakeholderFactory(**kwargs)
+    ConsentRecordFactory(stakeholder=stakeholder, purpose=ConsentPurposeFactory(slug=PURPOSE))
+    return stakeholder
+
+
+def withdraw(stakeholder):
+    ConsentRecordFactory(
+        stakeholder=stakeholder,
+        purpose=ConsentPurposeFactory(slug=PURPOSE),
+        action=ConsentAction.WITHDRAWN,
+        method=ConsentMethod.WEB,
+    )
+
+
+def queue_invitation(stakeholder, **kwargs):
+    return email_queue(
+        to_email=stakeholder.email,
+        template="events/meeting_cancelled",
+        context={"meeting_title": "Public review meeting", "first_name": stakeholder.first_name},
+        stakeholder=stakeholder,
+        purpose_slug=PURPOSE,
+        **kwargs,
+    )
+
+
+@pytest.mark.django_db
+def test_engagement_mail_goes_out_once_with_unsubscribe_headers_and_both_bodies(
+    ses, django_capture_on_commit_callbacks
+):
+    stakeholder = consented(first_name="Amara")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = queue_invitation(stakeholder)
+
+    queued.refresh_from_db()
+    assert queued.status == EmailStatus.SENT
+    assert len(ses.messages) == 1
+    sent = ses.messages[0]
+    assert sent.to == stakeholder.email
+    assert queued.esp_message_id == sent.message_id
+    unsubscribe = sent.headers["List-Unsubscribe"]
+    assert unsubscribe.startswith("<http://testserver/unsubscribe/")
+    assert sent.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    token = unsubscribe.removeprefix("<http://testserver/unsubscribe/").rstrip("/>")
+    assert stakeholder_from_token(token) == (stakeholder, PURPOSE)
+    assert "Amara" in sent.text
+    assert "http://testserver/preferences/" in sent.text  # the footer
+
+
+@pytest.mark.django_db
+def test_a_redelivered_task_sends_nothing_twice(ses):
+    email = queue_invitation(consented(), send=False)
+
+    assert sending.email_send(email_id=email.pk) == EmailStatus.SENT
+    assert sending.email_send(email_id=email.pk) == EmailStatus.SENT
+
+    assert len(ses.messages) == 1
+    email.refresh_from_db()
+    assert email.attempts == 1
+
+
+@pytest.mark.django_db
+def test_consent_withdrawn_after_queueing_suppresses_the_mail(ses):
+    stakeholder = consented()
+    email = queue_invitation(stakeholder, send=False)
+    withdraw(stakeholder)
+
+    status = sending.email_send(email_id=email.pk)
+
+    assert status == EmailStatus.SUPPRESSED
+    assert ses.messages == []
+
+
+@pytest.mark.django_db
+def test_a_suppressed_address_gets_no_engagement_mail_but_still_gets_account_mail(ses):
+    stakeholder = consented(email="Bounced@Example.org")
+    Suppression.objects.create(
+        email_normalised="bounced@example.org", reason=SuppressionReason.HARD_BOUNCE
+    )
+    invitation = queue_invitation(stakeholder, send=False)
+    code = OutboundEmail.objects.create(
+        to_email=stakeholder.email,
+        template="account/email/login_code",
+        subject="Your sign-in code",
+        body_text="ABCD-EFGH",
+    )
+
+    assert sending.email_send(email_id=invitation.pk) == EmailStatus.SUPPRESSED
+    assert sending.email_send(email_id=code.pk) == EmailStatus.SENT
+    assert ses.recipients() == [stakeholder.email]
+    assert ses.messages[0].subject == "Your sign-in code"
+
+
+def _send_as_celery_would(email_id):
+    """Run the send, and its retries, as the worker would; returns the backoffs asked for."""
+    backoffs = []
+    while True:
+        try:
+            sending.email_send(email_id=email_id)
+            return backoffs
+        except sending.EmailTransientError as exc:
+            backoffs.append(exc.retry_in)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status", [429, 500, 503])
+def test_throttling_and_server_errors_are_retried_with_growing_backoff(ses, settings, status):
+    settings.ENGAGE_MAIL_RETRY_BASE_SECONDS = 10
+    ses.fail_next(status, times=2)
+    email = queue_invitation(consented(), send=False)
+
+    backoffs = _send_as_celery_would(email.pk)
+
+    email.refresh_from_db()
+    assert email.status == EmailStatus.SENT
+    assert email.attempts == 3
+    assert len(ses.messages) == 1
+    assert ses.calls == 3
+    assert 5 <= backoffs[0] <= 10 and 10 <= backoffs[1] <= 20
+
+
+@pytest.mark.django_db
+def test_a_throttling_error_code_is_retried_whatever_its_status(ses):
+    ses.fail_next(400, code="Throttling")
+    email = queue_invitation(consented(), send=False)
+
+    backoffs = _send_as_celery_would(email.pk)
+
+    assert len(backoffs) == 1
+    assert len(ses.messages) == 1
+
+
+@pytest.mark.django_db
+def test_the_task_asks_celery_to_retry_after_the_backoff(ses, settings):
+    from celery.exceptions import Retry
+
+    from engage.mail.tasks import email_send_task
+
+    settings.ENGAGE_MAIL_RETRY_BASE_SECONDS = 10
+    ses.fail_next(429)
+    email = queue_invitation(consented(), send=False)
+
+    with pytest.raises(Retry) as retry:
+        email_send_task.apply(args=[email.pk], throw=True)
+
+    assert 5 <= retry.value.when <= 10
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == (EmailStatus.QUEUED, 1)
+
+
+@pytest.mark.django_db
+def test_a_client_error_fails_without_retry(ses, django_capture_on_commit_callbacks):
+    ses.fail_next(400)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        email = queue_invitation(consented())
+
+    email.refresh_from_db()
+    assert email.status == EmailStatus.FAILED
+    assert email.attempts == 1
+    assert "status 400" in email.error
+    assert ses.calls == 1
+    assert ses.messages == []
+
+
+@pytest.mark.django_db
+def test_retries_stop_at_the_attempt_limit(ses, settings):
+    settings.ENGAGE_MAIL_MAX_ATTEMPTS = 3
+    ses.fail_next(503, times=10)
+    email = queue_invitation(consented(), send=False)
+
+    _send_as_celery_would(email.pk)
+
+    email.refresh_from_db()
+    assert email.status == EmailStatus.FAILED
+    assert email.error.startswith("gave up after 3 attempts")
+    assert ses.calls == 3
+
+
+def test_retry_delay_grows_exponentially_with_jitter(settings):
+    settings.ENGAGE_MAIL_RETRY_BASE_SECONDS = 10
+    settings.ENGAGE_MAIL_RETRY_MAX_SECONDS = 300
+
+    delays = {
+        attempt: [sending.retry_delay(attempt=attempt) for _ in range(200)]
+        for attempt in (1, 2, 3, 10)
+    }
+
+    assert (min(delays[1]), max(delays[1])) >= (5, 0) and max(delays[1]) <= 10
+    assert min(delays[2]) >= 10 and max(delays[2]) <= 20
+    assert min(delays[3]) >= 20 and max(delays[3]) <= 40
+    assert min(delays[10]) >= 150 and max(delays[10]) <= 300
+    assert len(set(delays[3])) > 100  # jittered, not one fixed value
+
+
+def _stale(email, minutes=30):
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        status=EmailStatus.SENDING,
+        claimed_at=timezone.now() - dt.timedelta(minutes=minutes),
+        attempts=1,
+    )
+
+
+@pytest.mark.django_db
+def test_a_stale_claim_without_evidence_is_sent_again_once(ses, django_capture_on_commit_callbacks):
+    email = queue_invitation(consented(), send=False)
+    _stale(email)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = sending.emails_reconcile()
+
+    assert result["resent"] == [email.pk]
+    email.refresh_from_db()
+    assert email.status == EmailStatus.SENT
+    assert email.attempts == 2
+    assert len(ses.messages) == 1
+
+
+@pytest.mark.django_db
+def test_a_stale_claim_the_esp_reported_is_settled_without_resending(
+    ses, django_capture_on_commit_callbacks
+):
+    email = queue_invitation(consented(), send=False)
+    _stale(email)
+    EmailEvent.objects.create(email=email, event_id="sns-1:x", event_type="sent")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = sending.emails_reconcile()
+
+    assert result["settled"] == [email.pk]
+    email.refresh_from_db()
+    assert email.status == EmailStatus.SENT
+    assert ses.messages == []
+
+
+@pytest.mark.django_db
+def test_a_stale_claim_found_in_the_outbox_is_settled(settings, tmp_path):
+    settings.MAILERS = {"default": {"BACKEND": "engage.mail.backends.OutboxBackend"}}
+    email = queue_invitation(consented(), send=False)
+    # The worker wrote the file, then died before recording it.
+    message = sending.email_build_message(email)
+    from engage.mail.backends import OutboxBackend
+
+    OutboxBackend().send_messages([message])
+    _stale(email)
+
+    result = sending.emails_reconcile()
+
+    assert result == {"settled": [email.pk], "resent": [], "failed": [], "requeued": []}
+    assert len(list(settings.EMAIL_OUTBOX_DIR.glob("*.eml"))) == 1
+
+
+@pytest.mark.django_db
+def test_a_claim_interrupted_at_every_attempt_ends_failed(ses, settings):
+    settings.ENGAGE_MAIL_MAX_ATTEMPTS = 3
+    email = queue_invitation(consented(), send=False)
+    _stale(email)
+    OutboundEmail.objects.filter(pk=email.pk).update(attempts=3)
+
+    result = sending.emails_reconcile()
+
+    assert result["failed"] == [email.pk]
+    email.refresh_from_db()
+    assert (email.status, email.error) == (
+        EmailStatus.FAILED,
+        "interrupted during every attempt to send it",
+    )
+    assert ses.messages == []
+
+
+@pytest.mark.django_db
+def test_a_template_error_fails_its_row_and_the_rest_go_out(ses, settings):
+    settings.ENGAGE_MAIL_ESP_BATCH = False
+    good, bad = consented(), consented()
+    [good_id, bad_id] = _bulk([good, bad], send=False)
+    OutboundEmail.objects.filter(pk=bad_id).update(template="events/no_such_template")
+
+    outcome = sending.emails_send_batch(email_ids=[good_id, bad_id])
+
+    assert (outcome.sent, outcome.failed) == ([good_id], [bad_id])
+    assert OutboundEmail.objects.get(pk=bad_id).error == "TemplateDoesNotExist"
+    assert ses.recipients() == [good.email]
+
+
+@pytest.mark.django_db
+def test_a_fresh_claim_is_left_alone(ses):
+    email = queue_invitation(consented(), send=False)
+    _stale(email, minutes=1)
+
+    result = sending.emails_reconcile()
+
+    assert result == {"settled": [], "resent": [], "failed": [], "requeued": []}
+    email.refresh_from_db()
+    assert email.status == EmailStatus.SENDING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sends_of_one_email_hand_it_over_once(ses):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    ses.latency = 0.2  # both workers are inside the send at the same time
+    email = queue_invitation(consented(), send=False)
+    statuses = []
+
+    def worker():
+        try:
+            statuses.append(sending.email_send(email_id=email.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(ses.messages) == 1
+    email.refresh_from_db()
+    assert email.status == EmailStatus.SENT
+    assert email.attempts == 1
+
+
+def _bulk(recipients, **kwargs):
+    return emails_queue_bulk(
+        template="events/invitation",
+        context={
+            "meeting_title": "Public review meeting",
+            "meeting_when": "Thursday 25 February 2027, 6pm",
+            "subject": "Invitation: public review meeting",
+            "meeting_format": "in_person",
+        },
+        recipients=[
+            BulkRecipient(
+                to_email=s.email,
+                stakeholder_id=s.pk,
+                values={
+                    "first_name": s.first_name,
+                    "invitation_url": f"http://testserver/register/{s.pk}/",
+                    "organisation_line": "",
+                },
+                dedupe_key=f"test-bulk:{s.pk}",
+            )
+            for s in recipients
+        ],
+        purpose_slug=PURPOSE,
+        **kwargs,
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("esp_batch", [True, False])
+def test_a_bulk_send_mails_every_eligible_person_once_in_esp_batches(
+    ses, settings, esp_batch, django_capture_on_commit_callbacks
+):
+    settings.ENGAGE_MAIL_ESP_BATCH = esp_batch
+    eligible = [consented(first_name=f"Name{i}") for i in range(60)]
+    no_consent = [StakeholderFactory() for _ in range(3)]
+    withdrawn = consented()
+    withdraw(withdrawn)
+    suppressed = consented()
+    Suppression.objects.create(
+        email_normalised=suppressed.email_normalised, reason=SuppressionReason.COMPLAINT
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ids = _bulk([*eligible, *no_consent, withdrawn, suppressed])
+    with django_capture_on_commit_callbacks(execute=True):
+        again = _bulk([*eligible, *no_consent, withdrawn, suppressed])  # a repeated run
+
+    assert again == ids
+    assert sorted(ses.recipients()) == sorted(s.email for s in eligible)
+    assert ses.calls == (2 if esp_batch else 60)  # SES takes 50 destinations per bulk call
+    by_address = {m.to: m for m in ses.messages}
+    first = eligible[0]
+    assert "Name0" in by_address[first.email].text
+    assert by_address[first.email].headers["List-Unsubscribe-Post"] == (
+        "List-Unsubscribe=One-Click"
+    )
+    statuses = dict(OutboundEmail.objects.filter(pk__in=ids).values_list("to_email", "status"))
+    assert statuses[first.email] == EmailStatus.SENT
+    assert statuses[withdrawn.email] == EmailStatus.SUPPRESSED
+    assert statuses[suppressed.email] == EmailStatus.SUPPRESSED
+    assert statuses[no_consent[0].email] == EmailStatus.SUPPRESSED
+
+
+@pytest.mark.django_db
+def test_batch_skeleton_and_rendered_here_say_the_same(ses, settings):
+    person = consented(first_name="Zoë & <Kofi>")
+    [first_id] = _bulk([person], send=False)
+    settings.ENGAGE_MAIL_ESP_BATCH = True
+    sending.emails_send_batch(email_ids=[first_id])
+    OutboundEmail.objects.filter(pk=first_id).update(status=EmailStatus.QUEUED)
+    settings.ENGAGE_MAIL_ESP_BATCH = False
+    sending.emails_send_batch(email_ids=[first_id])
+
+    by_esp, here = ses.messages
+    assert by_esp.bulk and not here.bulk
+    assert by_esp.subject == here.subject
+    assert "Zoë & <Kofi>" in by_esp.text and "Zoë & <Kofi>" in here.text
+    assert "Zoë &amp; &lt;Kofi&gt;" in by_esp.html and "Zoë &amp; &lt;Kofi&gt;" in here.html
+    # The unsubscribe links differ only in the signature's timestamp; both name the person.
+    assert by_esp.text.split("unsubscribe/")[0] == here.text.split("unsubscribe/")[0]
+
+
+@pytest.mark.django_db
+def test_locmem_mailer_in_tests_gets_the_same_message(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        queue_invitation(consented())
+
+    [message] = mail.outbox
+    parsed = email.message_from_bytes(message.message().as_bytes(), policy=email.policy.default)
+    assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert parsed["X-Engage-Email-Id"].isdigit()
+
+
+def test_the_local_throttle_spreads_sends_over_time(settings, monkeypatch):
+    from engage.mail import throttle
+
+    monkeypatch.setattr(throttle, "_local", throttle._LocalBucket())  # a full bucket
+    settings.ENGAGE_MAIL_RATE_PER_SECOND = 100
+    settings.REDIS_URL = ""
+
+    waits = [throttle_reserve(50) for _ in range(4)]
+
+    # A burst of one second's worth is free; after that each 50 costs half a second.
+    assert waits[0] == 0
+    assert waits[2] == pytest.approx(0.5, abs=0.1)
+    assert waits[3] == pytest.approx(1.0, abs=0.1)
+
+
+def test_the_redis_throttle_is_shared_by_every_worker(settings):
+    import redis
+
+    settings.ENGAGE_MAIL_RATE_PER_SECOND = 100
+    settings.ENGAGE_MAIL_THROTTLE_URL = settings.ENGAGE_TEST_REDIS_URL
+    redis.Redis.from_url(settings.ENGAGE_TEST_REDIS_URL).delete("engage:mail:throttle")
+    results = []
+
+    def reserve():
+        results.append(throttle_reserve(50))
+
+    threads = [threading.Thread(target=reserve) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # 300 sends at 100/s with a 100 burst: the last must wait about 2 s, whoever asked first
+    # (a little less for the time the six threads took to ask).
+    assert [
+        w == pytest.approx(e, abs=0.25)
+        for w, e in zip(sorted(results), [0, 0, 0.5, 1, 1.5, 2], strict=True)
+    ] == [True] * 6
+
+
+@pytest.mark.django_db
+def test_account_mail_goes_through_the_one_path_even_to_a_suppressed_address(
+    client, representative, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from engage.normalise import normalise_email
+
+    Suppression.objects.create(
+        email_normalised=normalise_email(representative.email),
+        reason=SuppressionReason.HARD_BOUNCE,
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("account_request_login_code"), {"email": representative.email})
+
+    row = OutboundEmail.objects.get()
+    assert (row.template, row.purpose, row.status) == (
+        "account/email/login_code",
+        None,
+        EmailStatus.SENT,
+    )
+    [message] = mail.outbox
+    assert message.to == [representative.email]
+    assert message.subject == row.subject
+    assert "List-Unsubscribe" not in message.extra_headers

@@ -1,0 +1,86 @@
+"""A real Celery worker on Redis, killed with -9 in the middle of a bulk send: after another worker
+and the reconciliation have run, every eligible person has exactly one message, and nobody else."""
+
+import collections
+import datetime as dt
+import time
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from engage.enums import EmailStatus, SuppressionReason
+from engage.mail.sending import emails_reconcile
+from engage.mail.services import BulkRecipient, emails_queue_bulk
+from engage.models import OutboundEmail, Suppression
+from tests.factories import ConsentPurposeFactory, ConsentRecordFactory, StakeholderFactory
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+PURPOSE = "meeting-invitations"
+
+
+def test_killing_the_worker_mid_send_loses_and_duplicates_nothing(worker, settings, monkeypatch):
+    # Slow enough (20 a second, 10 to a task) that the kill lands in the middle of the run, and
+    # that each task holds its claimed rows for most of its life (it claims, then waits its turn).
+    monkeypatch.setenv("ENGAGE_MAIL_RATE_PER_SECOND", "20")
+    monkeypatch.setenv("ENGAGE_MAIL_BATCH_SIZE", "10")
+    worker.stop()
+    worker.start()
+    settings.ENGAGE_MAIL_BATCH_SIZE = 10
+    settings.MAILERS = {"default": {"BACKEND": "engage.mail.backends.OutboxBackend"}}
+    settings.EMAIL_OUTBOX_DIR = worker.outbox_dir  # reconciliation looks where the worker wrote
+    purpose = ConsentPurposeFactory(slug=PURPOSE)
+    eligible = [StakeholderFactory() for _ in range(200)]
+    for person in eligible:
+        ConsentRecordFactory(stakeholder=person, purpose=purpose)
+    no_consent = [StakeholderFactory() for _ in range(6)]
+    suppressed = [StakeholderFactory() for _ in range(4)]
+    for person in suppressed:
+        ConsentRecordFactory(stakeholder=person, purpose=purpose)
+        Suppression.objects.create(
+            email_normalised=person.email_normalised, reason=SuppressionReason.HARD_BOUNCE
+        )
+    everyone = [*eligible, *no_consent, *suppressed]
+
+    with transaction.atomic():
+        ids = emails_queue_bulk(
+            template="events/invitation",
+            context={"meeting_title": "Public review meeting", "meeting_format": "in_person"},
+            recipients=[
+                BulkRecipient(
+                    to_email=p.email,
+                    stakeholder_id=p.pk,
+                    values={"first_name": p.first_name, "invitation_url": "http://x/"},
+                    dedupe_key=f"worker-test:{p.pk}",
+                )
+                for p in everyone
+            ],
+            purpose_slug=PURPOSE,
+        )
+    claimed = OutboundEmail.objects.filter(pk__in=ids, status=EmailStatus.SENDING)
+    worker.wait_until(lambda: len(worker.outbox()) >= 40 and claimed.exists(), timeout=60)
+    worker.kill()
+    killed_at = timezone.now()
+    sent_before_kill = len(worker.outbox())
+    assert sent_before_kill < len(eligible), "the worker finished before it could be killed"
+
+    worker.start(visibility_timeout=2)
+    time.sleep(1)
+    # What the beat task does every minute, limited to claims made before the kill.
+    result = emails_reconcile(stale_after=timezone.now() - killed_at + dt.timedelta(milliseconds=1))
+    # The dead worker held a claimed chunk (it claims, then waits for the throttle, then sends).
+    assert result["settled"] or result["resent"]
+
+    def settled():
+        return not OutboundEmail.objects.filter(
+            pk__in=ids, status__in=[EmailStatus.QUEUED, EmailStatus.SENDING]
+        ).exists()
+
+    worker.wait_until(settled, timeout=90)
+    received = collections.Counter(str(message["To"]) for message in worker.outbox())
+    assert received == collections.Counter(p.email for p in eligible)
+    statuses = collections.Counter(
+        OutboundEmail.objects.filter(pk__in=ids).values_list("status", flat=True)
+    )
+    assert statuses == {EmailStatus.SENT: 200, EmailStatus.SUPPRESSED: 10}

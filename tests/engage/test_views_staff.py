@@ -1,0 +1,366 @@
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+from engage.enums import AuditAction, ConsentAction, ConsentMethod
+from engage.exports import neutralise
+from engage.models import AuditLog, ConsentRecord, ImportBatch, Segment, Stakeholder
+from tests.factories import (
+    AreaFactory,
+    ConsentPurposeFactory,
+    ConsentRecordFactory,
+    MembershipFactory,
+    RegistrationFactory,
+    SegmentFactory,
+    StakeholderFactory,
+    TagFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client, engagement_team):
+    client.force_login(engagement_team)
+    client.user = engagement_team
+    return client
+
+
+def _seed(n: int) -> None:
+    purpose = ConsentPurposeFactory()
+    tag = TagFactory(name="Young people")
+    for _ in range(n):
+        person = StakeholderFactory()
+        person.tags.add(tag)
+        MembershipFactory(stakeholder=person)
+        ConsentRecordFactory(stakeholder=person, purpose=purpose)
+
+
+def _count_queries(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_list_takes_the_same_queries_for_25_or_200_rows(
+    staff_client, django_assert_max_num_queries
+):
+    _seed(205)
+    url = reverse("engage:staff_stakeholders")
+    # Sign-in, session, role and form-choice queries are fixed; the page itself is at most five.
+    fixed = _count_queries(staff_client, url + "?size=25&consent_meeting-invitations=given")
+
+    with django_assert_max_num_queries(fixed):
+        response = staff_client.get(url + "?size=200&consent_meeting-invitations=given")
+
+    assert len(response.context["page"].rows) == 200
+    assert fixed <= 15
+
+
+def test_list_searches_by_name_and_email_and_escapes_html(staff_client):
+    StakeholderFactory(first_name="<b>Amara</b>", last_name="Okafor", email="amara@example.org")
+    StakeholderFactory(first_name="Kofi", last_name="Mensah", email="kofi@example.org")
+
+    by_name = staff_client.get(reverse("engage:staff_stakeholders"), {"q": "okafor"})
+    by_email = staff_client.get(reverse("engage:staff_stakeholders"), {"q": "kofi@"})
+
+    assert [p.email for p in by_name.context["page"].rows] == ["amara@example.org"]
+    assert "&lt;b&gt;Amara&lt;/b&gt;" in by_name.content.decode()
+    assert "<b>Amara</b>" not in by_name.content.decode()
+    assert [p.email for p in by_email.context["page"].rows] == ["kofi@example.org"]
+
+
+def test_list_pages_with_next_links(staff_client):
+    for i in range(30):
+        StakeholderFactory(last_name=f"Name{i:02d}")
+
+    first = staff_client.get(reverse("engage:staff_stakeholders"))
+    cursor = first.context["page"].next_cursor
+    second = staff_client.get(reverse("engage:staff_stakeholders"), {"after": cursor})
+
+    assert [p.last_name for p in second.context["page"].rows] == [
+        f"Name{i:02d}" for i in range(25, 30)
+    ]
+    assert f"after={cursor}" in first.content.decode()
+
+
+def test_detail_shows_consent_history_and_timeline_and_is_audited(staff_client):
+    purpose = ConsentPurposeFactory()
+    person = StakeholderFactory()
+    ConsentRecordFactory(stakeholder=person, purpose=purpose, wording="The exact words shown.")
+    RegistrationFactory(stakeholder=person, meeting__title="Public review, July")
+
+    response = staff_client.get(reverse("engage:staff_stakeholder", args=[person.pk]))
+
+    body = response.content.decode()
+    assert "The exact words shown." in body
+    assert "Registered for Public review, July" in body
+    log = AuditLog.objects.get(action=AuditAction.VIEW)
+    assert (log.actor, log.object_type, log.object_id) == (
+        staff_client.user,
+        "engage.stakeholder",
+        str(person.pk),
+    )
+
+
+def test_create_normalises_email_splits_tags_and_saves_organisations(staff_client):
+    area = AreaFactory(name="Lambeth", slug="lambeth")
+
+    response = staff_client.post(
+        reverse("engage:staff_stakeholder_add"),
+        {
+            "first_name": "Amara",
+            "last_name": "Okafor",
+            "email": " Amara@Example.ORG ",
+            "phone": "020 7946 0000",
+            "area": area.pk,
+            "organisations": "Brixton Youth Forum | Chair\nLambeth Faith Network",
+            "tags": "young people; stop and search;;",
+            "preferred_language": "en-gb",
+            "source": "Phone call",
+            "notes": "Prefers evening meetings.",
+        },
+    )
+
+    person = Stakeholder.objects.get()
+    assert response.status_code == 302
+    assert person.email_normalised == "amara@example.org"
+    assert sorted((m.organisation.name, m.role) for m in person.memberships.all()) == [
+        ("Brixton Youth Forum", "Chair"),
+        ("Lambeth Faith Network", ""),
+    ]
+    assert sorted(t.name for t in person.tags.all()) == ["Stop and search", "young people"]
+    assert ConsentRecord.objects.count() == 0
+    assert AuditLog.objects.filter(action=AuditAction.CREATE, object_id=str(person.pk)).exists()
+
+
+def test_create_refuses_an_address_already_on_the_list(staff_client):
+    StakeholderFactory(email="amara@example.org")
+
+    response = staff_client.post(
+        reverse("engage:staff_stakeholder_add"),
+        {"email": "AMARA@example.org", "preferred_language": "en-gb"},
+    )
+
+    assert response.status_code == 200
+    assert "already has this email address" in response.content.decode()
+    assert Stakeholder.objects.count() == 1
+
+
+def test_edit_changes_fields_and_replaces_organisations_and_tags(staff_client):
+    person = StakeholderFactory(first_name="Old")
+    MembershipFactory(stakeholder=person, organisation__name="Old Group")
+    person.tags.add(TagFactory(name="Old tag"))
+
+    staff_client.post(
+        reverse("engage:staff_stakeholder_edit", args=[person.pk]),
+        {
+            "first_name": "New",
+            "last_name": person.last_name,
+            "email": person.email,
+            "organisations": "New Group | Secretary",
+            "tags": "New tag",
+            "preferred_language": "en-gb",
+        },
+    )
+
+    person.refresh_from_db()
+    assert person.first_name == "New"
+    assert [(m.organisation.name, m.role) for m in person.memberships.all()] == [
+        ("New Group", "Secretary")
+    ]
+    assert [t.name for t in person.tags.all()] == ["New tag"]
+    assert AuditLog.objects.filter(action=AuditAction.EDIT).count() == 3
+
+
+def test_record_consent_by_phone_keeps_the_staff_member(staff_client):
+    purpose = ConsentPurposeFactory()
+    person = StakeholderFactory()
+
+    response = staff_client.post(
+        reverse("engage:staff_stakeholder_consent", args=[person.pk]),
+        {
+            "purpose": purpose.pk,
+            "action": "given",
+            "method": ConsentMethod.PHONE,
+            "wording": "",
+            "reference": "Call on 3 March",
+        },
+    )
+
+    record = ConsentRecord.objects.get()
+    assert response.status_code == 302
+    assert (record.action, record.method, record.recorded_by, record.wording) == (
+        ConsentAction.GIVEN,
+        ConsentMethod.PHONE,
+        staff_client.user,
+        purpose.wording,
+    )
+    assert record.evidence == {"reference": "Call on 3 March"}
+
+
+def test_record_consent_refuses_web_method(staff_client):
+    purpose = ConsentPurposeFactory()
+    person = StakeholderFactory()
+
+    response = staff_client.post(
+        reverse("engage:staff_stakeholder_consent", args=[person.pk]),
+        {"purpose": purpose.pk, "action": "given", "method": ConsentMethod.WEB},
+    )
+
+    assert response.status_code == 200
+    assert ConsentRecord.objects.count() == 0
+
+
+def test_save_segment_from_list_filters_with_live_count(staff_client):
+    hackney = AreaFactory(name="Hackney", slug="hackney")
+    StakeholderFactory(area=hackney)
+    StakeholderFactory()
+    url = reverse("engage:staff_segment_add") + "?area=hackney&q="
+
+    response = staff_client.post(url, {"name": "Hackney people"})
+
+    segment = Segment.objects.get()
+    assert segment.filters == {"area": ["hackney"]}
+    assert segment.created_by == staff_client.user
+    detail = staff_client.get(response["Location"])
+    assert detail.context["count"] == 1
+    StakeholderFactory(area=hackney)
+    assert staff_client.get(response["Location"]).context["count"] == 2
+
+
+def test_segment_export_neutralises_formulas_and_is_logged(staff_client):
+    StakeholderFactory(
+        first_name="=HYPERLINK(1)", last_name="+44", phone="-1", email="a@example.org"
+    )
+    StakeholderFactory(first_name="@SUM", last_name="\tTab", phone="\r1", email="b@example.org")
+    segment = SegmentFactory(filters={})
+
+    response = staff_client.get(reverse("engage:staff_segment_export", args=[segment.pk]))
+
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:4] == ["email", "first_name", "last_name", "phone"]
+    assert sorted(r[:4] for r in rows[1:]) == [
+        ["a@example.org", "'=HYPERLINK(1)", "'+44", "'-1"],
+        ["b@example.org", "'@SUM", "'\tTab", "'\r1"],
+    ]
+    log = AuditLog.objects.get(action=AuditAction.EXPORT)
+    assert (log.object_id, log.detail["rows"]) == (str(segment.pk), 2)
+
+
+def test_list_export_logs_filters_without_search_text(staff_client):
+    StakeholderFactory(last_name="Okafor")
+
+    response = staff_client.get(reverse("engage:staff_stakeholders_export"), {"q": "okafor"})
+
+    assert len(b"".join(response.streaming_content).decode().splitlines()) == 2
+    assert AuditLog.objects.get(action=AuditAction.EXPORT).detail == {
+        "rows": 1,
+        "filters": {"q": True},
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=1+2", "'=1+2"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@x", "'@x"),
+        ("plain", "plain"),
+        (None, ""),
+    ],
+)
+def test_neutralise(value, expected):
+    assert neutralise(value) == expected
+
+
+def test_import_pages_upload_map_dry_run_then_commit(staff_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    ConsentPurposeFactory()
+    upload = SimpleUploadedFile(
+        "people.csv",
+        b"E-mail;Given name;consent_meeting-invitations\nada@example.org;Ada;yes\nbad;Bad;\n",
+    )
+
+    step1 = staff_client.post(
+        reverse("engage:staff_import"),
+        {"file": upload, "source": "July sign-in sheet", "consent_wording": "Invite me."},
+    )
+    step2 = staff_client.post(
+        reverse("engage:staff_import_mapping"), {"email": "E-mail", "first_name": "Given name"}
+    )
+    report = staff_client.get(reverse("engage:staff_import_report"))
+    invalid = staff_client.get(reverse("engage:staff_import_invalid_csv"))
+    assert Stakeholder.objects.count() == 0
+    done = staff_client.post(reverse("engage:staff_import_commit"))
+
+    assert step1["Location"] == reverse("engage:staff_import_mapping")
+    assert step2["Location"] == reverse("engage:staff_import_report")
+    assert report.context["report"].counts() == {
+        "created": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "invalid": 1,
+    }
+    assert invalid.content.decode().splitlines()[1].startswith("3,")
+    assert done.context["report"].created == 1
+    person = Stakeholder.objects.get()
+    assert person.first_name == "Ada"
+    record = ConsentRecord.objects.get()
+    assert (record.method, record.recorded_by, record.wording) == (
+        ConsentMethod.IMPORT,
+        staff_client.user,
+        "Invite me.",
+    )
+    batch = ImportBatch.objects.get()
+    assert list(
+        AuditLog.objects.filter(action=AuditAction.IMPORT)
+        .values_list("object_id", flat=True)
+        .order_by("id")
+    ) == ["", str(batch.pk)]
+
+
+def test_import_upload_refuses_an_oversized_file(staff_client, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.ENGAGE_IMPORT_MAX_BYTES = 10
+
+    response = staff_client.post(
+        reverse("engage:staff_import"),
+        {"file": SimpleUploadedFile("people.csv", b"email\na@example.org\n")},
+    )
+
+    assert response.status_code == 200
+    assert "the largest file we accept" in response.content.decode()
+
+
+def test_import_upload_refuses_consent_columns_without_wording_at_the_dry_run(staff_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    ConsentPurposeFactory()
+    staff_client.post(
+        reverse("engage:staff_import"),
+        {"file": SimpleUploadedFile("p.csv", b"email,consent_meeting-invitations\na@x.org,yes\n")},
+    )
+
+    response = staff_client.post(reverse("engage:staff_import_mapping"), {"email": "email"})
+
+    assert response.status_code == 200
+    assert "state the wording" in response.content.decode()
+
+
+def test_export_with_a_mistyped_filter_exports_nothing(staff_client):
+    StakeholderFactory()
+
+    response = staff_client.get(reverse("engage:staff_stakeholders_export"), {"area": "nowhere"})
+
+    assert response.status_code == 302
+    assert not AuditLog.objects.filter(action=AuditAction.EXPORT).exists()

@@ -1,0 +1,407 @@
+"""Registrant emails with calendar parts, and the scheduled sends (each exactly once)."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.utils import timezone
+
+from events import notifications, services
+from events.enums import MeetingFormat, MeetingStatus, RegistrationStatus
+from events.models import Document, Registration
+from tests.events.test_ical import libical
+from tests.factories import (
+    DocumentFactory,
+    MeetingFactory,
+    RegistrationFactory,
+    StakeholderFactory,
+)
+
+DAY = dt.timedelta(days=1)
+
+
+def _sent(django_capture_on_commit_callbacks, fn, *args, **kwargs):
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        result = fn(*args, **kwargs)
+    return result, list(mail.outbox)
+
+
+def _calendar_parts(message) -> dict[str, tuple[str, str]]:
+    """content type -> (method parameter, text) for every calendar part of the sent message."""
+    parts = {}
+    for part in message.message().walk():
+        ctype = part.get_content_type()
+        if ctype in ("text/calendar", "application/ics"):
+            parts[ctype] = (
+                part.get_param("method"),
+                part.get_payload(decode=True).decode(),
+                part.get_filename(),
+            )
+    return parts
+
+
+# --- Calendar parts ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_confirmation_carries_a_request_part_and_an_ics_attachment(
+    django_capture_on_commit_callbacks,
+):
+    meeting = MeetingFactory(format=MeetingFormat.HYBRID, online_url="https://meet.example.org/r")
+    stakeholder = StakeholderFactory(first_name="Amira", last_name="Khan")
+    registration = RegistrationFactory(meeting=meeting, stakeholder=stakeholder)
+
+    email, outbox = _sent(
+        django_capture_on_commit_callbacks,
+        notifications.registration_confirmed_notify,
+        registration.pk,
+    )
+
+    assert email.calendar_method == "REQUEST"
+    [message] = outbox
+    parts = _calendar_parts(message)
+    assert parts["text/calendar"][0] == "REQUEST"
+    assert parts["application/ics"][0] == "REQUEST"
+    assert parts["application/ics"][2] == "invite.ics"
+    assert parts["text/calendar"][1].replace("\r\n", "\n") == email.calendar.replace("\r\n", "\n")
+    parsed = libical(email.calendar)
+    assert parsed["restriction_errors"] == []
+    assert parsed["events"][0]["uid"] == meeting.ical_uid
+    assert parsed["events"][0]["attendees"] == [f"mailto:{stakeholder.email}"]
+    assert parsed["events"][0]["dtstart_utc"] == int(meeting.start.timestamp())
+
+
+@pytest.mark.django_db
+def test_a_change_of_time_sends_an_update_with_the_same_uid_and_next_sequence(
+    django_capture_on_commit_callbacks,
+):
+    meeting = MeetingFactory()
+    registrations = [RegistrationFactory(meeting=meeting) for _ in range(2)]
+    RegistrationFactory(meeting=meeting, status=RegistrationStatus.CANCELLED)
+    later = meeting.start + dt.timedelta(hours=1)
+
+    _result, outbox = _sent(
+        django_capture_on_commit_callbacks,
+        services.meeting_update,
+        meeting_id=meeting.pk,
+        data={"start": later, "end": later + dt.timedelta(hours=2)},
+        actor=None,
+    )
+
+    assert sorted(m.to[0] for m in outbox) == sorted(r.stakeholder.email for r in registrations)
+    for message in outbox:
+        method, text, _name = _calendar_parts(message)["text/calendar"]
+        parsed = libical(text)
+        assert method == "REQUEST"
+        assert parsed["restriction_errors"] == []
+        assert parsed["events"][0]["uid"] == meeting.ical_uid
+        assert parsed["events"][0]["sequence"] == 1
+        assert parsed["events"][0]["dtstart_utc"] == int(later.timestamp())
+
+
+@pytest.mark.django_db
+def test_a_change_of_title_only_sends_nothing(django_capture_on_commit_callbacks):
+    meeting = MeetingFactory()
+    RegistrationFactory(meeting=meeting)
+
+    _result, outbox = _sent(
+        django_capture_on_commit_callbacks,
+        services.meeting_update,
+        meeting_id=meeting.pk,
+        data={"title": "A new name"},
+        actor=None,
+    )
+
+    assert outbox == []
+
+
+@pytest.mark.django_db
+def test_cancelling_the_meeting_sends_cancel_to_everyone_registered(
+    django_capture_on_commit_callbacks,
+):
+    meeting = MeetingFactory()
+    registrations = [RegistrationFactory(meeting=meeting) for _ in range(3)]
+
+    _result, outbox = _sent(
+        django_capture_on_commit_callbacks,
+        services.meeting_cancel,
+        meeting_id=meeting.pk,
+        actor=None,
+    )
+
+    assert sorted(m.to[0] for m in outbox) == sorted(r.stakeholder.email for r in registrations)
+    for message in outbox:
+        method, text, _name = _calendar_parts(message)["text/calendar"]
+        parsed = libical(text)
+        assert method == "CANCEL"
+        assert parsed["method"] == "CANCEL"
+        assert parsed["restriction_errors"] == []
+        assert parsed["events"][0]["status"] == "CANCELLED"
+        assert parsed["events"][0]["sequence"] == 1
+        assert parsed["events"][0]["uid"] == meeting.ical_uid
+
+
+@pytest.mark.django_db
+def test_a_registrant_who_cancels_gets_a_cancel_for_their_copy(django_capture_on_commit_callbacks):
+    meeting = MeetingFactory()
+    mine = RegistrationFactory(meeting=meeting)
+    RegistrationFactory(meeting=meeting)
+
+    _result, outbox = _sent(
+        django_capture_on_commit_callbacks, services.registration_cancel, token=mine.token
+    )
+
+    [message] = outbox
+    method, text, _name = _calendar_parts(message)["text/calendar"]
+    parsed = libical(text)
+    assert message.to == [mine.stakeholder.email]
+    assert method == "CANCEL"
+    assert parsed["restriction_errors"] == []
+    assert parsed["events"][0]["attendees"] == [f"mailto:{mine.stakeholder.email}"]
+    assert parsed["events"][0]["status"] == "CANCELLED"
+    assert parsed["events"][0]["uid"] == meeting.ical_uid
+
+
+# --- Reminders ---------------------------------------------------------------------------------
+
+
+def _registered(meeting, *, days_before_start: int = 30, **kwargs):
+    return RegistrationFactory(
+        meeting=meeting, created_at=meeting.start - dt.timedelta(days=days_before_start), **kwargs
+    )
+
+
+@pytest.mark.django_db
+def test_reminders_go_7_and_1_days_before_once_each(django_capture_on_commit_callbacks):
+    meeting = MeetingFactory(start=timezone.now() + 10 * DAY)
+    registration = _registered(meeting)
+    _registered(meeting, status=RegistrationStatus.CANCELLED)
+    at_7 = meeting.start - 7 * DAY + dt.timedelta(minutes=5)
+    at_1 = meeting.start - 1 * DAY + dt.timedelta(minutes=5)
+
+    early, none_yet = _sent(
+        django_capture_on_commit_callbacks, notifications.reminders_send_due, now=at_7 - DAY
+    )
+    first, week = _sent(
+        django_capture_on_commit_callbacks, notifications.reminders_send_due, now=at_7
+    )
+    repeat, nothing = _sent(
+        django_capture_on_commit_callbacks, notifications.reminders_send_due, now=at_7
+    )
+    last, day = _sent(
+        django_capture_on_commit_callbacks, notifications.reminders_send_due, now=at_1
+    )
+
+    assert (early, first, repeat, last) == (0, 1, 0, 1)
+    assert none_yet == nothing == []
+    assert [m.to for m in week] == [[registration.stakeholder.email]]
+    assert week[0].subject == f"In 7 days: {meeting.title}"
+    assert day[0].subject == f"Tomorrow: {meeting.title}"
+    assert _calendar_parts(day[0])["text/calendar"][0] == "REQUEST"
+    assert Registration.objects.get(pk=registration.pk).reminders_sent == [7, 1]
+
+
+@pytest.mark.django_db
+def test_only_the_nearest_reminder_goes_when_both_are_due(django_capture_on_commit_callbacks):
+    meeting = MeetingFactory(start=timezone.now() + 10 * DAY)
+    registration = _registered(meeting)
+
+    sent, outbox = _sent(
+        django_capture_on_commit_callbacks,
+        notifications.reminders_send_due,
+        now=meeting.start - dt.timedelta(hours=12),
+    )
+
+    assert sent == 1
+    assert [m.subject for m in outbox] == [f"Tomorrow: {meeting.title}"]
+    assert Registration.objects.get(pk=registration.pk).reminders_sent == [7, 1]
+
+
+@pytest.mark.django_db
+def test_no_week_reminder_for_someone_who_registered_within_the_week(
+    django_capture_on_commit_callbacks,
+):
+    meeting = MeetingFactory(start=timezone.now() + 10 * DAY, reminder_days=[7, 1])
+    _registered(meeting, days_before_start=3)
+
+    sent, outbox = _sent(
+        django_capture_on_commit_callbacks,
+        notifications.reminders_send_due,
+        now=meeting.start - 2 * DAY,
+    )
+
+    assert sent == 0
+    assert outbox == []
+
+
+@pytest.mark.django_db
+def test_reminder_days_are_set_per_meeting(django_capture_on_commit_callbacks):
+    meeting = MeetingFactory(start=timezone.now() + 20 * DAY, reminder_days=[14])
+    _registered(meeting)
+
+    sent, outbox = _sent(
+        django_capture_on_commit_callbacks,
+        notifications.reminders_send_due,
+        now=meeting.start - 14 * DAY + dt.timedelta(minutes=1),
+    )
+
+    assert sent == 1
+    assert outbox[0].subject == f"In 14 days: {meeting.title}"
+
+
+def _twice_at_once(fn, **kwargs) -> list:
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def run():
+        try:
+            barrier.wait()
+            fn(**kwargs)
+        except Exception as exc:  # surfaced by the caller's assertion
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_reminder_runs_at_once_send_one_reminder_each():
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    meeting = MeetingFactory(start=timezone.now() + 10 * DAY)
+    registrations = [_registered(meeting) for _ in range(15)]
+    mail.outbox.clear()
+
+    errors = _twice_at_once(
+        notifications.reminders_send_due, now=meeting.start - 7 * DAY + dt.timedelta(minutes=1)
+    )
+
+    assert errors == []
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        r.stakeholder.email for r in registrations
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_joining_runs_at_once_send_once_each():
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    meeting = MeetingFactory(
+        start=timezone.now() + dt.timedelta(hours=6),
+        format=MeetingFormat.ONLINE,
+        online_url="https://meet.example.org/r",
+    )
+    registrations = [_registered(meeting) for _ in range(10)]
+    mail.outbox.clear()
+
+    errors = _twice_at_once(notifications.joining_instructions_send_due)
+
+    assert errors == []
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        r.stakeholder.email for r in registrations
+    )
+
+
+# --- Pre-reading -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_prereading_is_announced_once_when_published(django_capture_on_commit_callbacks):
+    meeting = MeetingFactory()
+    registrations = [_registered(meeting) for _ in range(2)]
+    now = timezone.now()
+    due = [
+        DocumentFactory(meeting=meeting, title="Progress update", publish_at=now - DAY),
+        DocumentFactory(meeting=meeting, title="Discussion questions", publish_at=now),
+    ]
+    future = DocumentFactory(meeting=meeting, publish_at=now + 3 * DAY)
+
+    count, outbox = _sent(django_capture_on_commit_callbacks, notifications.prereading_notify_due)
+    again, nothing = _sent(django_capture_on_commit_callbacks, notifications.prereading_notify_due)
+
+    assert (count, again) == (2, 0)
+    assert nothing == []
+    assert sorted(m.to[0] for m in outbox) == sorted(r.stakeholder.email for r in registrations)
+    assert "Progress update" in outbox[0].body
+    assert "Discussion questions" in outbox[0].body
+    assert all(Document.objects.get(pk=d.pk).notified_at is not None for d in due)
+    assert Document.objects.get(pk=future.pk).notified_at is None
+
+
+# --- Joining instructions ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_joining_instructions_go_a_day_ahead_for_online_meetings_only(
+    django_capture_on_commit_callbacks,
+):
+    soon = timezone.now() + dt.timedelta(hours=20)
+    online = MeetingFactory(
+        start=soon, format=MeetingFormat.ONLINE, online_url="https://meet.example.org/r"
+    )
+    hybrid_later = MeetingFactory(
+        start=soon + 5 * DAY, format=MeetingFormat.HYBRID, online_url="https://meet.example.org/h"
+    )
+    in_person = MeetingFactory(start=soon)
+    registration = _registered(online)
+    _registered(hybrid_later)
+    _registered(in_person)
+
+    count, outbox = _sent(
+        django_capture_on_commit_callbacks, notifications.joining_instructions_send_due
+    )
+    again, nothing = _sent(
+        django_capture_on_commit_callbacks, notifications.joining_instructions_send_due
+    )
+
+    assert (count, again) == (1, 0)
+    assert nothing == []
+    assert [m.to for m in outbox] == [[registration.stakeholder.email]]
+    assert "https://meet.example.org/r" in outbox[0].body
+    assert Registration.objects.get(pk=registration.pk).joining_instructions_sent_at is not None
+
+
+# --- Survey ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_survey_goes_to_attendees_once_after_the_meeting(django_capture_on_commit_callbacks):
+    start = timezone.now() - dt.timedelta(hours=6)
+    meeting = MeetingFactory(start=start, end=start + dt.timedelta(hours=2))
+    came = _registered(meeting, attended_at=start)
+    _registered(meeting)  # registered, not checked in
+
+    count, outbox = _sent(django_capture_on_commit_callbacks, notifications.surveys_send_due)
+    again, nothing = _sent(django_capture_on_commit_callbacks, notifications.surveys_send_due)
+
+    assert (count, again) == (1, 0)
+    assert nothing == []
+    assert [m.to for m in outbox] == [[came.stakeholder.email]]
+    assert f"{notifications.meeting_url(meeting)}#feedback" in outbox[0].body
+
+
+@pytest.mark.django_db
+def test_survey_goes_to_everyone_confirmed_when_nobody_was_checked_in(
+    django_capture_on_commit_callbacks,
+):
+    start = timezone.now() - dt.timedelta(hours=6)
+    meeting = MeetingFactory(
+        start=start, end=start + dt.timedelta(hours=2), status=MeetingStatus.COMPLETED
+    )
+    registrations = [_registered(meeting) for _ in range(2)]
+    too_recent = MeetingFactory(start=timezone.now() - dt.timedelta(hours=2))
+    _registered(too_recent)
+
+    count, outbox = _sent(django_capture_on_commit_callbacks, notifications.surveys_send_due)
+
+    assert count == 2
+    assert sorted(m.to[0] for m in outbox) == sorted(r.stakeholder.email for r in registrations)

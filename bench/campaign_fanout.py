@@ -63,6 +63,7 @@ def run(size: int) -> dict:
 def main() -> int:
     args = arg_parser(__doc__.splitlines()[0]).parse_args()
     sizes = [1000] if args.quick else [10_000, 100_000]
+    sizes = args.sizes or sizes
     import redis
 
     client = redis.Redis.from_url(REDIS_URL)

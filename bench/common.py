@@ -46,6 +46,12 @@ def arg_parser(description: str) -> argparse.ArgumentParser:
     """An argument parser that already knows `--quick` (small sizes, for a smoke run)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="small sizes: checks the bench works")
+    parser.add_argument(
+        "--sizes",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=None,
+        help="comma-separated sizes instead of the defaults (benches that take sizes)",
+    )
     return parser
 
 

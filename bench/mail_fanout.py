@@ -285,6 +285,7 @@ def baseline(esp, people, eligible, timeout: float) -> dict:
 def main() -> int:
     args = arg_parser(__doc__.splitlines()[0]).parse_args()
     sizes = [1000] if args.quick else [10_000, 100_000]
+    sizes = args.sizes or sizes
     baseline_size = 300 if args.quick else 2000
     import redis
 

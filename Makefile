@@ -69,7 +69,7 @@ bench: install
 # Re-resolve requirements.lock (everything, for development and CI) from pyproject.toml after
 # adding or upgrading a dependency, and requirements.runtime.lock (the Docker image: no test or
 # lint tools) pinned to the same versions.
-UV_COMPILE := SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt $(UV) pip compile pyproject.toml \
+UV_COMPILE := $(UV) pip compile --native-tls pyproject.toml \
 	--generate-hashes --universal --python-version 3.12 --no-header -q
 lock: $(VENV)/.installed
 	@$(UV_COMPILE) --extra dev -o requirements.lock

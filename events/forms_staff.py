@@ -10,6 +10,7 @@ from engage.models import Area
 from engage.roles import ROLE_GROUP_NAMES
 from events.enums import MeetingStatus, PanelQuestionStatus, RegistrationStatus
 from events.models import AreaReservation, DiscussionQuestion, Meeting, Session
+from events.services import MEETING_FIELDS
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -55,24 +56,7 @@ class MeetingForm(forms.ModelForm):
 
     class Meta:
         model = Meeting
-        fields = [
-            "series",
-            "title",
-            "summary",
-            "start",
-            "end",
-            "format",
-            "venue",
-            "venue_address",
-            "access_information",
-            "online_url",
-            "capacity",
-            "registration_opens",
-            "registration_closes",
-            "reminder_days",
-            "access_needs_retention_days",
-            "waitlist_offer_hours",
-        ]
+        fields = list(MEETING_FIELDS)
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 4}),
             "venue_address": forms.Textarea(attrs={"rows": 3}),

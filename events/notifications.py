@@ -38,6 +38,29 @@ def _meeting_context(meeting: Meeting) -> dict:
     }
 
 
+def _registrants_notify(
+    meeting: Meeting, *, template: str, dedupe_prefix: str, method: str, extra: dict | None = None
+) -> int:
+    """One email with the calendar entry for `method` to each confirmed registrant."""
+    count = 0
+    for registration in _recipients(meeting):
+        email_queue(
+            to_email=registration.stakeholder.email,
+            template=template,
+            context={
+                **_meeting_context(meeting),
+                "first_name": registration.stakeholder.first_name,
+                **(extra or {}),
+            },
+            stakeholder=registration.stakeholder,
+            dedupe_key=f"{dedupe_prefix}:{registration.pk}",
+            calendar=registration_calendar(registration, method=method),
+            calendar_method=method,
+        )
+        count += 1
+    return count
+
+
 def meeting_cancelled_notify(meeting_id: int) -> int:
     """Queue a cancellation email to every confirmed registrant of the meeting.
 
@@ -45,23 +68,13 @@ def meeting_cancelled_notify(meeting_id: int) -> int:
     Returns how many registrants were addressed.
     """
     meeting = Meeting.objects.get(pk=meeting_id)
-    count = 0
-    for registration in _recipients(meeting):
-        email_queue(
-            to_email=registration.stakeholder.email,
-            template="events/meeting_cancelled",
-            context={
-                **_meeting_context(meeting),
-                "first_name": registration.stakeholder.first_name,
-            },
-            stakeholder=registration.stakeholder,
-            dedupe_key=f"meeting-cancelled:{meeting.pk}:{registration.pk}",
-            # The caller has raised ical_sequence, so calendars drop the entry they hold.
-            calendar=registration_calendar(registration, method=ical.METHOD_CANCEL),
-            calendar_method=ical.METHOD_CANCEL,
-        )
-        count += 1
-    return count
+    # The caller has raised ical_sequence, so calendars drop the entry they hold.
+    return _registrants_notify(
+        meeting,
+        template="events/meeting_cancelled",
+        dedupe_prefix=f"meeting-cancelled:{meeting.pk}",
+        method=ical.METHOD_CANCEL,
+    )
 
 
 def meeting_changed_notify(meeting_id: int, changes: dict) -> int:
@@ -72,24 +85,14 @@ def meeting_changed_notify(meeting_id: int, changes: dict) -> int:
     Returns how many registrants were addressed.
     """
     meeting = Meeting.objects.get(pk=meeting_id)
-    count = 0
-    for registration in _recipients(meeting):
-        email_queue(
-            to_email=registration.stakeholder.email,
-            template="events/meeting_changed",
-            context={
-                **_meeting_context(meeting),
-                "first_name": registration.stakeholder.first_name,
-                "changes": {str(k): str(v) for k, v in changes.items()},
-            },
-            stakeholder=registration.stakeholder,
-            dedupe_key=f"meeting-changed:{meeting.pk}:{meeting.ical_sequence}:{registration.pk}",
-            # Same UID, the raised SEQUENCE: calendars move the entry they already hold.
-            calendar=registration_calendar(registration, method=ical.METHOD_REQUEST),
-            calendar_method=ical.METHOD_REQUEST,
-        )
-        count += 1
-    return count
+    # Same UID, the raised SEQUENCE: calendars move the entry they already hold.
+    return _registrants_notify(
+        meeting,
+        template="events/meeting_changed",
+        dedupe_prefix=f"meeting-changed:{meeting.pk}:{meeting.ical_sequence}",
+        method=ical.METHOD_REQUEST,
+        extra={"changes": {str(k): str(v) for k, v in changes.items()}},
+    )
 
 
 # --- Registration emails (public side) ----------------------------------------------------------

@@ -54,23 +54,33 @@ class StakeholderFilterForm(_forms.Form):
         label=_("Attended at least this many meetings"), required=False, min_value=1, max_value=100
     )
 
-    def __init__(self, *args, areas=(), tags=(), purposes=(), **kwargs):
+    def __init__(self, *args, choices=None, **kwargs):
+        """`choices` is engage.selectors.stakeholder_filter_choices()."""
         super().__init__(*args, **kwargs)
-        self.fields["area"].choices = [(a.slug, a.name) for a in areas]
-        self.fields["tag"].choices = [(t.name, t.name) for t in tags]
+        choices = choices or {}
+        self.fields["area"].choices = list(choices.get("areas", ()))
+        self.fields["tag"].choices = [(name, name) for name in choices.get("tags", ())]
         self.purpose_fields = []
-        for purpose in purposes:
-            name = f"consent_{purpose.slug}"
+        # slug -> id of every purpose offered, so the list need not look each one up again.
+        self.purpose_ids = {}
+        for pk, slug, purpose_name in choices.get("purposes", ()):
+            name = f"consent_{slug}"
             self.fields[name] = _forms.ChoiceField(
-                label=_("Consent: %(purpose)s") % {"purpose": purpose.name},
+                label=_("Consent: %(purpose)s") % {"purpose": purpose_name},
                 required=False,
                 choices=CONSENT_STATE_CHOICES,
             )
-            self.purpose_fields.append((name, purpose.slug))
+            self.purpose_fields.append((name, slug))
+            self.purpose_ids[slug] = pk
 
     def select_fields(self) -> list[dict]:
-        """The choice filters as plain data, so the list page renders them without one widget
-        template per option (Django's widget templates made the page several times slower)."""
+        """The choice filters as plain data, their options as one HTML string each, so the list
+        page renders them without a template node per option (Django's widget templates made the
+        page several times slower, a template loop over the options still cost milliseconds)."""
+        from django.utils.html import format_html_join
+        from django.utils.safestring import mark_safe
+
+        selected = mark_safe(" selected")
         result = []
         for name, field in self.fields.items():
             if not isinstance(field, _forms.ChoiceField):
@@ -87,7 +97,14 @@ class StakeholderFilterForm(_forms.Form):
                     "label": field.label,
                     "multiple": isinstance(field, _forms.MultipleChoiceField),
                     "errors": bound.errors,
-                    "options": [(str(v), label, str(v) in chosen) for v, label in field.choices],
+                    "options": format_html_join(
+                        "",
+                        '<option value="{}"{}>{}</option>',
+                        (
+                            (v, selected if str(v) in chosen else "", label)
+                            for v, label in field.choices
+                        ),
+                    ),
                 }
             )
         return result

@@ -41,6 +41,7 @@ from engage.models import (
     Tag,
 )
 from engage.normalise import normalise_email
+from engage.selectors import stakeholder_filter_choices_forget
 from engage.services import audit_log
 
 CHUNK_SIZE = 2000
@@ -589,7 +590,9 @@ class _Writer:
             model.objects.bulk_create([model(**row) for row in rows], batch_size=BATCH_SIZE)
             return
         fields = [
-            f for f in model._meta.concrete_fields if not (f.primary_key and "id" not in rows[0])
+            f
+            for f in model._meta.concrete_fields
+            if not (f.primary_key and "id" not in rows[0]) and not f.generated
         ]
         constant, per_row, json_fields = {}, [], set()
         for f in fields:
@@ -950,6 +953,7 @@ def stakeholders_import(
             type=OrganisationType.OTHER,
         )
         _ensure_named(Tag, tag_names, tags, dry_run=False)
+        transaction.on_commit(stakeholder_filter_choices_forget)
         writer = _Writer()
         for number, chunk in enumerate(_chunks(rows), start=1):
             _plan_chunk(ctx, chunk, writer)

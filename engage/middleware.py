@@ -28,4 +28,8 @@ class StaffMFARequiredMiddleware:
 def _has_totp(user) -> bool:
     from allauth.mfa.models import Authenticator
 
+    loaded = getattr(user, "access_has_totp", None)  # set by engage.auth with the user row
+    if loaded is not None:
+        return loaded
+
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()

@@ -138,6 +138,16 @@ class Stakeholder(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
     anonymised_at = models.DateTimeField(null=True, blank=True)
+    # Names and address in one column for the list's search: the database keeps it (so bulk
+    # imports and anonymisation cannot miss it) and PostgreSQL indexes it by trigram (0006), one
+    # index scan per search word instead of one per column.
+    search_text = models.GeneratedField(
+        expression=models.functions.Concat(
+            "first_name", models.Value(" "), "last_name", models.Value(" "), "email_normalised"
+        ),
+        output_field=models.TextField(),
+        db_persist=True,
+    )
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]

@@ -83,7 +83,11 @@ def user_roles(user) -> set[str]:
     if not user.is_authenticated:
         return set()
     names = {name: role for role, name in ROLE_GROUP_NAMES.items()}
-    roles = {names[g] for g in user.groups.values_list("name", flat=True) if g in names}
+    # engage.auth loads the group names with the signed-in user; other users are asked here.
+    groups = getattr(user, "access_group_names", None)
+    if groups is None:
+        groups = user.groups.values_list("name", flat=True)
+    roles = {names[g] for g in groups if g in names}
     if user.is_superuser:
         roles.add(Role.ADMINISTRATOR)
     return roles

@@ -1,9 +1,10 @@
 """Reads used by more than one view or service."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connections
+from django.db.models import BooleanField, F, Func, Subquery
 from django.db.utils import Error as DatabaseError
 
 
@@ -84,18 +85,22 @@ def stakeholders_annotate_consent(queryset, *, purpose_slugs=None):
     )
 
 
-def stakeholders_filter_consent(queryset, *, purpose_slug: str, state: str):
+def stakeholders_filter_consent(
+    queryset, *, purpose_slug: str, state: str, purpose_id: int | None = None
+):
     """Stakeholders whose current state for the purpose is `state`.
 
     `state` is "given", "withdrawn" (withdrawn or objected) or "none" (never asked). Raises
-    ConsentPurpose.DoesNotExist for an unknown slug.
+    ConsentPurpose.DoesNotExist for an unknown slug. A caller that knows the purpose's id passes
+    it as `purpose_id` and saves the query that looks it up.
     """
     from engage.enums import ConsentAction
     from engage.models import ConsentPurpose
 
     if state not in ("given", "withdrawn", "none"):
         raise ValueError(f"unknown consent state {state!r}")
-    purpose_id = ConsentPurpose.objects.values_list("pk", flat=True).get(slug=purpose_slug)
+    if purpose_id is None:
+        purpose_id = ConsentPurpose.objects.values_list("pk", flat=True).get(slug=purpose_slug)
     # alias(), not annotate(): filtered on, never selected; one alias per purpose so several
     # consent filters can be chained.
     name = f"_consent_state_{purpose_id}"
@@ -235,6 +240,41 @@ STAKEHOLDER_FILTER_KEYS = (
 )
 
 
+# The filter form's option lists change rarely but were read (and their SQL paid for) on every
+# list page. They are kept in the cache, shared by every process when REDIS_URL is set. Services
+# that add tags forget them on commit; anything else (an area or purpose edited in the admin)
+# shows within FILTER_CHOICES_SECONDS.
+FILTER_CHOICES_CACHE_KEY = "engage:stakeholder-filter-choices:1"
+FILTER_CHOICES_SECONDS = 60
+
+
+def stakeholder_filter_choices() -> dict:
+    """The list's filter options as plain data: `areas` [(slug, name)], `tags` [name] and
+    `purposes` [(id, slug, name)] of active purposes, in display order. Cached (see above)."""
+    from django.core.cache import cache
+
+    from engage.models import Area, ConsentPurpose, Tag
+
+    choices = cache.get(FILTER_CHOICES_CACHE_KEY)
+    if choices is None:
+        choices = {
+            "areas": list(Area.objects.values_list("slug", "name")),
+            "tags": list(Tag.objects.values_list("name", flat=True)),
+            "purposes": list(
+                ConsentPurpose.objects.filter(active=True).values_list("pk", "slug", "name")
+            ),
+        }
+        cache.set(FILTER_CHOICES_CACHE_KEY, choices, FILTER_CHOICES_SECONDS)
+    return choices
+
+
+def stakeholder_filter_choices_forget() -> None:
+    """Drop the cached filter options (after adding a tag, an area or a purpose)."""
+    from django.core.cache import cache
+
+    cache.delete(FILTER_CHOICES_CACHE_KEY)
+
+
 def _as_list(value) -> list[str]:
     if value in (None, ""):
         return []
@@ -243,11 +283,32 @@ def _as_list(value) -> list[str]:
     return [str(value)]
 
 
+class _PkInArray(Func):
+    """`pk = ANY(ARRAY(subquery))` on PostgreSQL, `pk IN (subquery)` elsewhere.
+
+    PostgreSQL runs ARRAY(...) once and can then combine `pk = ANY(...)` with other indexes in
+    an OR (BitmapOr); `pk IN (subquery)` inside an OR made it read every row of the table.
+    """
+
+    output_field = BooleanField()
+
+    def __init__(self, subquery):
+        super().__init__(F("pk"), Subquery(subquery))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        pk, pk_params = compiler.compile(self.source_expressions[0])
+        rows, row_params = compiler.compile(self.source_expressions[1])
+        if connection.vendor == "postgresql":
+            return f"{pk} = ANY(ARRAY{rows})", (*pk_params, *row_params)
+        return f"{pk} IN {rows}", (*pk_params, *row_params)
+
+
 def stakeholders_search(queryset, *, q: str):
     """`queryset` narrowed to people matching every word of `q` (name, email or organisation).
 
-    Text with an "@" is matched against the normalised email only. On PostgreSQL the trigram
-    indexes of migration 0003 (stakeholder_search_indexes) serve these LIKE patterns.
+    Text with an "@" is matched against the normalised email only (its trigram index, 0003).
+    Otherwise each word must be in the person's `search_text` (names and address; one trigram
+    index, 0006) or in the name of an organisation they belong to.
     """
     from django.db.models import Q
 
@@ -263,21 +324,22 @@ def stakeholders_search(queryset, *, q: str):
         members = Membership.objects.filter(organisation__name__icontains=word).values(
             "stakeholder_id"
         )
-        queryset = queryset.filter(
-            Q(first_name__icontains=word)
-            | Q(last_name__icontains=word)
-            | Q(email_normalised__icontains=normalise_email(word))
-            | Q(pk__in=members)
-        )
+        matches = Q(search_text__icontains=word) | Q(_PkInArray(members))
+        # The address part of search_text is normalised; a word typed in another Unicode form
+        # (full-width letters, say) is looked for in that form too.
+        if normalise_email(word) != word.lower():
+            matches |= Q(search_text__icontains=normalise_email(word))
+        queryset = queryset.filter(matches)
     return queryset
 
 
-def stakeholders_filter(filters: dict | None = None):
+def stakeholders_filter(filters: dict | None = None, *, purpose_ids: dict | None = None):
     """Live (not anonymised) stakeholders matching `filters` (the dict described above).
 
     Returns an unordered-by-choice Stakeholder queryset (model ordering: last name, first name,
     id). Raises ConsentPurpose.DoesNotExist for a consent filter naming an unknown purpose.
-    Runs one small query per consent filter (to find the purpose); the rest is one SQL query.
+    Runs one small query per consent filter to find the purpose, unless `purpose_ids` (slug ->
+    id) names it; the rest is one SQL query.
     """
     from django.db.models import Count, Q
 
@@ -300,7 +362,12 @@ def stakeholders_filter(filters: dict | None = None):
         )
     for slug, state in sorted((filters.get("consent") or {}).items()):
         if state:
-            queryset = stakeholders_filter_consent(queryset, purpose_slug=slug, state=state)
+            queryset = stakeholders_filter_consent(
+                queryset,
+                purpose_slug=slug,
+                state=state,
+                purpose_id=(purpose_ids or {}).get(slug),
+            )
     attended = Stakeholder.objects.filter(registrations__attended_at__isnull=False).values("pk")
     if filters.get("attended") == "any":
         queryset = queryset.filter(pk__in=attended)
@@ -332,6 +399,19 @@ def segment_members(segment_or_filters):
 
 
 STAKEHOLDER_ORDER = ("last_name", "first_name", "id")
+
+
+@dataclass(slots=True)
+class StakeholderRow:
+    """One line of the list: what the page shows, without loading whole model rows."""
+
+    pk: int
+    first_name: str
+    last_name: str
+    email: str
+    area_name: str | None
+    organisation_roles: list = field(default_factory=list)  # [(organisation name, role)]
+    tag_names: list = field(default_factory=list)
 
 
 @dataclass
@@ -374,24 +454,20 @@ def stakeholder_page(
     start: str = "",
     size: int = 25,
     count: bool = True,
+    purpose_ids: dict | None = None,
 ) -> StakeholderPage:
-    """A page of the filtered list in name order, with area, organisations and tags loaded.
+    """A page of the filtered list in name order: StakeholderRow records, with area name,
+    organisations (with role) and tags, both sorted.
 
     `after`/`before` are cursors from a previous page; `last` jumps to the end; `start` jumps to
-    the first surname at or after that text. At most 4 queries (page, organisations, tags,
-    count) plus one per consent filter, whatever `size` is.
+    the first surname at or after that text. At most 3 queries (page, organisations and tags,
+    count) plus one per consent filter not named in `purpose_ids`, whatever `size` is.
     """
-    from django.db.models import F, Prefetch
     from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 
-    from engage.models import Membership
-
-    base = stakeholders_filter(filters)
+    base = stakeholders_filter(filters, purpose_ids=purpose_ids)
     key = Tuple(*(F(name) for name in STAKEHOLDER_ORDER))
-    queryset = base.select_related("area").prefetch_related(
-        Prefetch("memberships", queryset=Membership.objects.select_related("organisation")),
-        "tags",
-    )
+    queryset = base
     backwards = False
     after_key = _cursor_decode(after) if after else None
     before_key = _cursor_decode(before) if before else None
@@ -405,7 +481,11 @@ def stakeholder_page(
     elif start:
         queryset = queryset.filter(last_name__gte=start)
     order = [f"-{name}" for name in STAKEHOLDER_ORDER] if backwards else list(STAKEHOLDER_ORDER)
-    rows = list(queryset.order_by(*order)[: size + 1])
+    columns = ("pk", "first_name", "last_name", "email", "area__name")
+    rows = [
+        StakeholderRow(*values)
+        for values in queryset.order_by(*order).values_list(*columns)[: size + 1]
+    ]
     more = len(rows) > size
     rows = rows[:size]
     if backwards:
@@ -413,12 +493,64 @@ def stakeholder_page(
         has_previous, has_next = more, bool(before_key)
     else:
         has_previous, has_next = bool(after_key or start), more
+    _attach_organisations_and_tags(rows)
     return StakeholderPage(
         rows=rows,
         next_cursor=_cursor_encode(rows[-1]) if rows and has_next else None,
         previous_cursor=_cursor_encode(rows[0]) if rows and has_previous else None,
         total=base.count() if count else None,
     )
+
+
+def _attach_organisations_and_tags(rows: list[StakeholderRow]) -> None:
+    """Fill `organisation_roles` and `tag_names` of each row from one query (a UNION ALL of the
+    memberships and the tags of these people) instead of two prefetches of full model rows."""
+    from django.db.models import CharField, Value
+
+    from engage.models import Membership, Stakeholder
+
+    by_id = {row.pk: row for row in rows}
+    if not by_id:
+        return
+    organisations = Membership.objects.filter(stakeholder_id__in=by_id).values_list(
+        "stakeholder_id", "organisation__name", "role", Value("o", output_field=CharField())
+    )
+    tags = Stakeholder.tags.through.objects.filter(stakeholder_id__in=by_id).values_list(
+        "stakeholder_id",
+        "tag__name",
+        Value("", output_field=CharField()),
+        Value("t", output_field=CharField()),
+    )
+    for stakeholder_id, name, role, kind in organisations.union(tags, all=True):
+        row = by_id[stakeholder_id]
+        if kind == "o":
+            row.organisation_roles.append((name, role))
+        else:
+            row.tag_names.append(name)
+    for row in rows:
+        row.organisation_roles.sort(key=lambda pair: pair[0].casefold())
+        row.tag_names.sort(key=str.casefold)
+
+
+STAKEHOLDER_COUNT_CACHE_KEY = "engage:stakeholder-count:1"
+STAKEHOLDER_COUNT_SECONDS = 60
+
+
+def stakeholders_count_recent() -> int:
+    """How many live people are on the list, counted at most STAKEHOLDER_COUNT_SECONDS ago.
+
+    Counting 100,000 rows cost more than the rest of the unfiltered list page; the page says
+    the figure may be up to a minute old. Filtered lists are counted exactly.
+    """
+    from django.core.cache import cache
+
+    from engage.models import Stakeholder
+
+    total = cache.get(STAKEHOLDER_COUNT_CACHE_KEY)
+    if total is None:
+        total = Stakeholder.objects.filter(anonymised_at__isnull=True).count()
+        cache.set(STAKEHOLDER_COUNT_CACHE_KEY, total, STAKEHOLDER_COUNT_SECONDS)
+    return total
 
 
 def stakeholder_detail(*, pk: int):

@@ -9,7 +9,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -27,6 +27,7 @@ from engage.models import (
     Suppression,
 )
 from engage.normalise import normalise_email
+from engage.selectors import stakeholder_filter_choices_forget
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ def areas_load(*, path: Path = AREAS_FILE) -> int:
             code=row["code"],
             defaults={"name": row["name"], "slug": slugify(row["name"]), "kind": row["kind"]},
         )
+    transaction.on_commit(stakeholder_filter_choices_forget)
     return len(rows)
 
 
@@ -545,20 +547,29 @@ def signup_confirm(*, token: str, ip_address: str | None, user_agent: str) -> St
         return stakeholder
     data = pending.data
     area = Area.objects.filter(pk=data.get("area_id")).first()
-    stakeholder = (
-        Stakeholder.objects.select_for_update()
-        .filter(email_normalised=normalise_email(pending.email))
-        .first()
+    on_list = Stakeholder.objects.select_for_update().filter(
+        email_normalised=normalise_email(pending.email)
     )
+    stakeholder, created = on_list.first(), False
     if stakeholder is None:
-        stakeholder = stakeholder_create(
-            email=pending.email,
-            first_name=data.get("first_name", ""),
-            last_name=data.get("last_name", ""),
-            area=area,
-            source="Web sign-up",
-        )
-    else:
+        try:
+            with transaction.atomic():
+                stakeholder = stakeholder_create(
+                    email=pending.email,
+                    first_name=data.get("first_name", ""),
+                    last_name=data.get("last_name", ""),
+                    area=area,
+                    source="Web sign-up",
+                )
+            created = True
+        except (IntegrityError, ValidationError):
+            # Another sign-up for this address was confirmed at the same moment: the unique
+            # address made this insert wait for that commit, so the person is there now and this
+            # confirmation completes them like any address already on the list.
+            stakeholder = on_list.first()
+            if stakeholder is None:
+                raise
+    if not created:
         blanks = {
             name: value
             for name, value in (
@@ -684,7 +695,10 @@ def stakeholder_tags_set(*, stakeholder: Stakeholder, names: list[str], actor=No
 
     tags = []
     for name in names:
-        tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
+        tag = Tag.objects.filter(name__iexact=name).first()
+        if tag is None:
+            tag = Tag.objects.create(name=name)
+            transaction.on_commit(stakeholder_filter_choices_forget)
         tags.append(tag)
     before = set(stakeholder.tags.values_list("pk", flat=True))
     after = {tag.pk for tag in tags}

@@ -55,6 +55,7 @@ urlpatterns = [
     path("staff/segments/", views_staff.segment_list, name="staff_segments"),
     path("staff/segments/add/", views_staff.segment_add, name="staff_segment_add"),
     path("staff/segments/<int:pk>/", views_staff.segment_view, name="staff_segment"),
+    path("staff/segments/<int:pk>/edit/", views_staff.segment_edit, name="staff_segment_edit"),
     path(
         "staff/segments/<int:pk>/delete/",
         views_staff.segment_remove,

@@ -28,15 +28,17 @@ from engage.forms import (
     StakeholderForm,
     filters_querydict,
 )
-from engage.models import Area, ConsentPurpose, Segment, Stakeholder, Tag
+from engage.models import ConsentPurpose, Segment, Stakeholder
 from engage.permissions import permission_required
 from engage.selectors import (
     segment_members,
     stakeholder_consent_history,
     stakeholder_consents,
     stakeholder_detail,
+    stakeholder_filter_choices,
     stakeholder_page,
     stakeholder_timeline,
+    stakeholders_count_recent,
 )
 from engage.services import (
     audit_log,
@@ -44,6 +46,7 @@ from engage.services import (
     consent_withdraw,
     segment_create,
     segment_delete,
+    segment_update,
     stakeholder_create,
     stakeholder_memberships_set,
     stakeholder_tags_set,
@@ -54,12 +57,7 @@ PAGE_SIZES = (25, 50, 100, 200)
 
 
 def _filter_form(data):
-    return StakeholderFilterForm(
-        data,
-        areas=Area.objects.only("slug", "name"),
-        tags=Tag.objects.only("name"),
-        purposes=ConsentPurpose.objects.filter(active=True).only("slug", "name"),
-    )
+    return StakeholderFilterForm(data, choices=stakeholder_filter_choices())
 
 
 # --- List and detail -----------------------------------------------------------------------------
@@ -81,7 +79,11 @@ def stakeholder_list(request):
         last=request.GET.get("last") == "1",
         start=request.GET.get("start", "").strip()[:50],
         size=size,
+        count=bool(filters),
+        purpose_ids=form.purpose_ids,
     )
+    # Everyone: a count up to a minute old (the template says so); a filtered list: exact.
+    total = page.total if filters else stakeholders_count_recent()
     query = filters_querydict(filters)
     if size != 25:
         query["size"] = str(size)
@@ -91,6 +93,7 @@ def stakeholder_list(request):
         {
             "form": form,
             "page": page,
+            "list_total": total,
             "filters": filters,
             "query": query.urlencode(),
             "query_pairs": [(key, value) for key, values in query.lists() for value in values],
@@ -283,6 +286,22 @@ def segment_view(request, pk: int):
             "query": filters_querydict(segment.filters).urlencode(),
         },
     )
+
+
+@permission_required("engage.change_segment")
+@require_http_methods(["GET", "POST"])
+def segment_edit(request, pk: int):
+    segment = get_object_or_404(Segment, pk=pk)
+    form = SegmentForm(request.POST or None, initial={"name": segment.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            segment_update(segment=segment, name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Segment renamed."))
+            return redirect("engage:staff_segment", pk=segment.pk)
+    return render(request, "engage/staff/segment_edit.html", {"form": form, "segment": segment})
 
 
 @permission_required("engage.delete_segment")

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
 
 from engage.mail.services import email_queue
 from events import ical
@@ -93,6 +94,57 @@ def meeting_changed_notify(meeting_id: int, changes: dict) -> int:
         method=ical.METHOD_REQUEST,
         extra={"changes": {str(k): str(v) for k, v in changes.items()}},
     )
+
+
+def _session_when_text(session) -> str:
+    start = timezone.localtime(session.start)
+    end = timezone.localtime(session.end)
+    if end.date() == start.date():
+        return f"{date_format(start, 'l j F Y, H:i')} to {date_format(end, 'H:i')}"
+    return f"{date_format(start, 'l j F Y, H:i')} to {date_format(end, 'l j F Y, H:i')}"
+
+
+def session_changed_notify(*, session_id: int, fields: list[str], changed_at: _dt.datetime) -> int:
+    """Queue a notice of a session's new time, room or online room to the people it affects.
+
+    A breakout's notice goes to the confirmed registrants placed in it, a plenary's to everyone
+    confirmed. `fields` are the changed ones among start, end, room and online_room. No calendar
+    part: the registrants' calendar entry is the meeting's (its own start, end and place), which
+    a session change leaves as it was (session_update keeps sessions within the meeting's times),
+    so a REQUEST would carry nothing new. Side effects: one OutboundEmail per person, keyed
+    "session-changed:<session>:<changed_at>:<registration>". Returns how many were addressed.
+    """
+    from events.enums import SessionKind
+    from events.models import Session
+
+    session = Session.objects.select_related("meeting").get(pk=session_id)
+    recipients = _recipients(session.meeting)
+    if session.kind == SessionKind.BREAKOUT:
+        recipients = recipients.filter(breakout=session)
+    changes = {}
+    if {"start", "end"} & set(fields):
+        changes[str(_("Time"))] = _session_when_text(session)
+    if "room" in fields:
+        changes[str(_("Room"))] = session.room or str(_("to be confirmed"))
+    if "online_room" in fields:
+        changes[str(_("Online room"))] = session.online_room or str(_("none"))
+    stamp = f"{changed_at.timestamp():.6f}"
+    count = 0
+    for registration in recipients:
+        email_queue(
+            to_email=registration.stakeholder.email,
+            template="events/session_changed",
+            context={
+                **registrant_context(registration),
+                "session_title": session.title,
+                "changes": changes,
+            },
+            stakeholder=registration.stakeholder,
+            dedupe_key=f"session-changed:{session.pk}:{stamp}:{registration.pk}",
+        )
+        count += 1
+    logger.info("session change notice", extra={"session_id": session_id, "emails": count})
+    return count
 
 
 # --- Registration emails (public side) ----------------------------------------------------------
@@ -196,8 +248,9 @@ def waitlist_offer_notify(registration_id: int):
     )
 
 
-def registration_cancelled_notify(registration_id: int):
-    """Queue "your registration is cancelled" (events/registration_cancelled)."""
+def registration_cancelled_notify(registration_id: int, *, calendar: bool = True):
+    """Queue "your registration is cancelled" (events/registration_cancelled), with a CANCEL for
+    the calendar copy unless `calendar` is false."""
     registration = _registration(registration_id)
     if registration.status != RegistrationStatus.CANCELLED:
         return None
@@ -205,7 +258,37 @@ def registration_cancelled_notify(registration_id: int):
         registration,
         template="events/registration_cancelled",
         key=f"registration-cancelled:{registration.pk}:{registration.token}",
-        calendar_method="CANCEL",
+        calendar_method="CANCEL" if calendar else "",
+    )
+
+
+def waitlist_left_notify(registration_id: int):
+    """The cancellation email for someone who left the waiting list or declined an offer: no
+    calendar part, as they never held a place and so never got a REQUEST. Same key as a
+    cancellation, so one cancellation email per registration link at most."""
+    return registration_cancelled_notify(registration_id, calendar=False)
+
+
+def waitlist_offer_expired_notify(registration_id: int):
+    """Queue "your offer has expired" (events/waitlist_offer_expired), no calendar part.
+
+    Called by registrations_expire_offers inside the transaction that moves the offer from
+    offered to cancelled under the meeting lock: that transition is the marker, so only the run
+    that made it sends this. Keyed per offer ("waitlist-offer-expired:<registration>:<offered>")
+    as a second guard. Returns the email, or None when the registration is not an expired offer
+    or the meeting is no longer published and ahead.
+    """
+    registration = _registration(registration_id)
+    meeting = registration.meeting
+    if registration.status != RegistrationStatus.CANCELLED or registration.offered_at is None:
+        return None
+    # "Passed to the next person" is untrue once the meeting is cancelled or under way.
+    if meeting.status != MeetingStatus.PUBLISHED or meeting.start <= timezone.now():
+        return None
+    return _registration_email(
+        registration,
+        template="events/waitlist_offer_expired",
+        key=f"waitlist-offer-expired:{registration.pk}:{registration.offered_at.timestamp():.0f}",
     )
 
 

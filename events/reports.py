@@ -1,18 +1,38 @@
 """Figures for publication: small-number suppression of count tables, as pure functions.
 
-A published table is a set of counts (one per row: an area, an organisation type) and their total.
-Counts from 1 to threshold - 1 are primary-suppressed and shown as "fewer than <threshold>". If the
-total and the visible cells would let a reader work a hidden cell out, more cells are withheld
-(secondary suppression, the smallest visible counts first) and, as a last resort, the total itself.
+A published table has rows (an area, an organisation type, first time or returning), each with a
+registered and an attended count, and the totals of both columns. Counts from 1 to threshold - 1
+are primary-suppressed and shown as "fewer than <threshold>". While the table would still let a
+reader pin a hidden cell to one value, more cells are withheld (secondary suppression).
 
 What a reader is assumed to know, and what the check below reasons with:
 - a visible cell is exact; zero is shown as zero (it describes no one);
 - a "fewer than" cell lies between 1 and threshold - 1;
-- a withheld cell is at least the threshold (only counts at or above it are ever withheld);
-- the total, when shown, is the exact sum of all cells.
-A hidden cell is "derivable" when those facts leave it exactly one possible value.
+- a withheld cell is at least the threshold (only counts at or above it are ever withheld), except
+  in a table with every cell withheld (see below), where it is any count from 0;
+- in every row attended <= registered (people are checked in from the registrations);
+- the totals are known. The meeting's registered and attended totals are the same in all three
+  tables and appear in the series chart, so withholding a total in one table hides nothing: a
+  total is shown exactly, or as "fewer than <threshold>" everywhere when it is that small, and
+  never withheld to protect a cell.
+A hidden cell is "pinned" when those facts leave it exactly one possible value. Narrowing to a
+range is accepted: a withheld registered count whose attended count is shown is known to be at
+least that count, and a shown registered count caps a hidden attended one. That is the usual
+standard for published tables, and the ranges stay wide (a "fewer than" cell keeps at least two
+values, a withheld one a lower bound only), so no one's presence is given away.
+
+The two columns are linked (attended <= registered), so they are protected together
+(suppress_pair); the three tables of a meeting share only their totals, and any two tables with
+the same totals are consistent with some list of people, so each table is protected on its own.
+
+The check is exact for any number of rows. Fixing a cell's bounds, the question "can the hidden
+cells take values that fit every fact above?" is answered in closed form by _feasible (see there);
+a cell is pinned when it can be neither lower nor higher than its true count. If even withholding
+every non-zero cell leaves one pinned (ten areas of one person each with a total of ten, say),
+the table is published with every cell withheld, zeros included.
 """
 
+import math
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -20,11 +40,13 @@ from enum import StrEnum
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+_INF = math.inf
+
 
 class CellState(StrEnum):
     SHOWN = "shown"
     SMALL = "small"  # primary suppression: 1 <= count < threshold
-    WITHHELD = "withheld"  # secondary suppression: count >= threshold, hidden to protect others
+    WITHHELD = "withheld"  # secondary suppression: hidden to protect others
 
 
 @dataclass(frozen=True)
@@ -56,6 +78,8 @@ class SuppressedTable:
     cells: dict[Hashable, Cell]
     total: Cell
     threshold: int
+    # Every cell withheld, zeros too: nothing less protected the table (see the module docstring).
+    all_withheld: bool = False
 
     @property
     def any_hidden(self) -> bool:
@@ -66,132 +90,97 @@ def small_number_threshold() -> int:
     return settings.ENGAGE_SMALL_NUMBER_THRESHOLD
 
 
-def _known_range(cell_count: int, state: CellState, threshold: int) -> tuple[int, float]:
+def total_cell(count: int, *, threshold: int) -> Cell:
+    """A published total: shown, or "fewer than" when it is itself a small number."""
+    return Cell(count, CellState.SMALL if 0 < count < threshold else CellState.SHOWN, threshold)
+
+
+def reader_bounds(
+    count: int, state: CellState, threshold: int, *, all_withheld: bool = False
+) -> tuple[int, float]:
+    """The least and greatest value a reader can give a cell, from how it is shown."""
+    if all_withheld:
+        return 0, _INF
     if state == CellState.SMALL:
         return 1, threshold - 1
     if state == CellState.WITHHELD:
-        return threshold, float("inf")
-    return cell_count, cell_count
+        return threshold, _INF
+    return count, count
 
 
-def derivable_cells(
-    states: Mapping[Hashable, CellState],
-    counts: Mapping[Hashable, int],
-    *,
-    threshold: int,
-    total_shown: bool,
-) -> set[Hashable]:
-    """The hidden cells a reader could pin to one value, from what the table shows."""
-    hidden = [k for k, s in states.items() if s != CellState.SHOWN]
-    ranges = {k: _known_range(counts[k], states[k], threshold) for k in hidden}
-    if not total_shown:
-        return {k for k in hidden if ranges[k][0] == ranges[k][1]}
-    # The hidden cells sum to the total less the visible cells.
-    hidden_sum = sum(counts.values()) - sum(
-        counts[k] for k, s in states.items() if s == CellState.SHOWN
-    )
-    lows = sum(lo for lo, _hi in ranges.values())
-    # Unbounded (withheld) cells are counted apart: inf - inf would be NaN and slip past max().
-    unbounded = sum(1 for _lo, hi in ranges.values() if hi == float("inf"))
-    finite_highs = sum(hi for _lo, hi in ranges.values() if hi != float("inf"))
-    pinned = set()
-    for key in hidden:
-        lo, hi = ranges[key]
-        others_lo = lows - lo
-        if hi == float("inf"):
-            others_hi = float("inf") if unbounded > 1 else finite_highs
-        else:
-            others_hi = float("inf") if unbounded else finite_highs - hi
-        least = max(lo, hidden_sum - others_hi)
-        most = min(hi, hidden_sum - others_lo)
-        if least >= most:
-            pinned.add(key)
-    return pinned
+def _feasible(rows, registered_total, attended_total) -> bool:
+    """Whether whole numbers r_i, a_i exist with lr <= r_i <= ur, la <= a_i <= ua, a_i <= r_i in
+    every row (lr, ur, la, ua), the r_i summing into registered_total (lo, hi) and the a_i into
+    attended_total.
 
-
-def suppress_counts(
-    counts: Mapping[Hashable, int],
-    *,
-    threshold: int | None = None,
-    withhold: frozenset | set = frozenset(),
-    withhold_total: bool = False,
-) -> SuppressedTable:
-    """Apply primary and secondary small-number suppression to one table of counts.
-
-    `counts` maps each row key to a count (>= 0); the order of keys breaks ties (earlier rows are
-    withheld first among equal counts). `withhold` names cells to hide as well (used to protect a
-    paired table; see suppress_pair); zeros among them stay shown, as they describe no one.
-    Pure: no database, no side effects. Raises ValueError for a negative count or a threshold
-    below 3 (with a threshold of 2, "fewer than 2" would mean exactly 1).
+    Why this closed form is exact: cap each a_i at ur (a_i <= r_i <= ur). The attended sum can be
+    any whole number from the sum of the la to the sum of the capped ua. Given the a_i, the r_i
+    can take any sum from sum(max(lr, a_i)) up to sum(ur), one step at a time. That least sum
+    grows with the attended sum, and is least when the attended count is spread first over the
+    rows where a_i can rise to lr at no cost ("free" below), each further person adding one. So
+    choosing the smallest attended sum allowed is never worse, and the test is two comparisons.
     """
-    threshold = small_number_threshold() if threshold is None else threshold
-    if threshold < 3:
-        raise ValueError("The small-number threshold must be at least 3.")
-    if any(c < 0 for c in counts.values()):
-        raise ValueError("Counts cannot be negative.")
-    states = {
-        key: CellState.SMALL if 0 < count < threshold else CellState.SHOWN
-        for key, count in counts.items()
-    }
-    for key in withhold:
-        if counts[key] >= threshold:
-            states[key] = CellState.WITHHELD
-    total_state = CellState.WITHHELD if withhold_total else CellState.SHOWN
-    order = {key: index for index, key in enumerate(counts)}
-    while derivable_cells(
-        states, counts, threshold=threshold, total_shown=total_state == CellState.SHOWN
-    ):
-        candidates = [k for k, s in states.items() if s == CellState.SHOWN and counts[k] > 0]
-        if candidates:
-            chosen = min(candidates, key=lambda k: (counts[k], order[k]))
-            states[chosen] = CellState.WITHHELD
-        else:
-            total_state = CellState.WITHHELD
-    total = sum(counts.values())
-    if 0 < total < threshold:
-        total_state = CellState.SMALL
-    return SuppressedTable(
-        cells={k: Cell(counts[k], states[k], threshold) for k in counts},
-        total=Cell(total, total_state, threshold),
-        threshold=threshold,
-    )
+    sum_la = sum_ua = sum_base = sum_free = sum_ur = 0
+    for lr, ur, la, ua in rows:
+        ua = min(ua, ur)
+        if la > ua or lr > ur:
+            return False
+        sum_la += la
+        sum_ua += ua
+        sum_base += max(lr, la)
+        sum_free += max(0, min(lr, ua) - la)
+        sum_ur += ur
+    attended = max(sum_la, attended_total[0])
+    if attended > min(sum_ua, attended_total[1]):
+        return False
+    least_registered = sum_base + max(0, attended - sum_la - sum_free)
+    return max(least_registered, registered_total[0]) <= min(sum_ur, registered_total[1])
 
 
-def _pair_ranges(reg: SuppressedTable, att: SuppressedTable) -> dict:
-    """What a reader can narrow each hidden cell of a registered/attended pair to.
+_COLUMNS = ("reg", "att")
 
-    Bounds propagation to a fixed point over: each cell's known range, each shown total (the
-    hidden cells sum to it) and attended <= registered in every row. Keys are ("reg"|"att", row).
-    """
-    inf = float("inf")
-    tables = {"reg": reg, "att": att}
-    ranges = {}
-    for name, table in tables.items():
-        for key, cell in table.cells.items():
-            ranges[(name, key)] = list(_known_range(cell.count, cell.state, table.threshold))
-    for _round in range(200):
-        changed = False
-        for name, table in tables.items():
-            if table.total.hidden:
+
+class _Pair:
+    """The state of a registered/attended pair while suppression runs."""
+
+    def __init__(self, counts: dict, keys: list, threshold: int):
+        self.counts = counts
+        self.keys = keys
+        self.threshold = threshold
+        self.states = {
+            (col, key): CellState.SMALL if 0 < counts[col][key] < threshold else CellState.SHOWN
+            for col in _COLUMNS
+            for key in keys
+        }
+        self.totals = {}
+        for col in _COLUMNS:
+            total = total_cell(sum(counts[col].values()), threshold=threshold)
+            self.totals[col] = reader_bounds(total.count, total.state, threshold)
+
+    def bounds(self, cell, states) -> tuple[int, float]:
+        col, key = cell
+        return reader_bounds(self.counts[col][key], states[cell], self.threshold)
+
+    def pinned(self, cell, states) -> bool:
+        """Whether what the table shows under `states` leaves `cell` one possible value."""
+        value = self.counts[cell[0]][cell[1]]
+        lo, hi = self.bounds(cell, states)
+        base = {c: self.bounds(c, states) for c in states}
+        for other in ((lo, value - 1), (value + 1, hi)):
+            if other[0] > other[1]:
                 continue
-            keys = [(name, k) for k in table.cells]
-            for key in keys:
-                others = [ranges[o] for o in keys if o != key]
-                others_lo = sum(r[0] for r in others)
-                others_hi = inf if any(r[1] == inf for r in others) else sum(r[1] for r in others)
-                lo = max(ranges[key][0], table.total.count - others_hi)
-                hi = min(ranges[key][1], table.total.count - others_lo)
-                if [lo, hi] != ranges[key]:
-                    ranges[key], changed = [lo, hi], True
-        for row in reg.cells:
-            r, a = ranges[("reg", row)], ranges[("att", row)]
-            if a[0] > r[0]:
-                r[0], changed = a[0], True
-            if r[1] < a[1]:
-                a[1], changed = r[1], True
-        if not changed:
-            break
-    return ranges
+            bounds = {**base, cell: other}
+            rows = [(*bounds[("reg", k)], *bounds[("att", k)]) for k in self.keys]
+            if _feasible(rows, self.totals["reg"], self.totals["att"]):
+                return False
+        return True
+
+    def first_pinned(self, states=None):
+        states = states or self.states
+        for cell, state in states.items():
+            if state != CellState.SHOWN and self.pinned(cell, states):
+                return cell
+        return None
 
 
 def suppress_pair(
@@ -200,51 +189,75 @@ def suppress_pair(
     *,
     threshold: int | None = None,
 ) -> tuple[SuppressedTable, SuppressedTable]:
-    """Suppress two tables over the same rows where attended <= registered in every row.
+    """Suppress a registered and an attended table over the same rows (attended <= registered).
 
-    Each table alone is protected by suppress_counts; together a reader has more to go on (a
-    row's attended count bounds its registered count from below, and the other way round). While
-    any hidden cell can be narrowed to one value using both tables (_pair_ranges), the smallest
-    visible non-zero count of that cell's table is withheld as well, else that table's total.
-    Known limit: bounds propagation is exact for two rows (property-tested) but not in general;
-    with three or more rows a deduction combining several constraints at once can be missed
-    (e.g. registered 2/3/3 with attended 2/2/3 at threshold 3).
+    Primary suppression hides every count from 1 to threshold - 1. Then, to a fixed point: while
+    some hidden cell is pinned (see the module docstring for what a reader knows), withhold one
+    more visible non-zero cell, chosen from the pinned cell's column and its row partner: the
+    smallest count among those whose withholding frees the pinned cell, else the smallest (ties:
+    earlier rows first). When no visible non-zero cell is left and one is still pinned, every cell
+    of both tables is withheld. Totals are never withheld (they are public; a small total shows
+    as "fewer than").
+
+    Pure: no database, no side effects. Raises ValueError for a threshold below 3 (with 2, "fewer
+    than 2" would mean exactly 1), a negative count, different rows, or attended > registered.
     """
-    forced = {"reg": set(), "att": set()}
-    hide_total = {"reg": False, "att": False}
-    counts = {"reg": registered, "att": attended}
-    while True:
-        tables = {
-            name: suppress_counts(
-                counts[name],
-                threshold=threshold,
-                withhold=forced[name],
-                withhold_total=hide_total[name],
-            )
-            for name in ("reg", "att")
-        }
-        ranges = _pair_ranges(tables["reg"], tables["att"])
-        pinned = [
-            (name, key)
-            for name, table in tables.items()
-            for key, cell in table.cells.items()
-            if cell.hidden and ranges[(name, key)][0] >= ranges[(name, key)][1]
+    threshold = small_number_threshold() if threshold is None else threshold
+    if threshold < 3:
+        raise ValueError("The small-number threshold must be at least 3.")
+    keys = list(registered)
+    if set(keys) != set(attended):
+        raise ValueError("Registered and attended counts must have the same rows.")
+    if any(c < 0 for c in [*registered.values(), *attended.values()]):
+        raise ValueError("Counts cannot be negative.")
+    if any(attended[k] > registered[k] for k in keys):
+        raise ValueError("Attended cannot exceed registered in a row.")
+    pair = _Pair({"reg": dict(registered), "att": dict(attended)}, keys, threshold)
+    order = {key: index for index, key in enumerate(keys)}
+    all_withheld = False
+    while (target := pair.first_pinned()) is not None:
+        visible = [
+            cell
+            for cell, state in pair.states.items()
+            if state == CellState.SHOWN and pair.counts[cell[0]][cell[1]] > 0
         ]
-        if not pinned:
-            return tables["reg"], tables["att"]
-        name = pinned[0][0]
-        table = tables[name]
-        candidates = [k for k, c in table.cells.items() if not c.hidden and c.count > 0]
-        if candidates:
-            forced[name].add(min(candidates, key=lambda k: table.cells[k].count))
-        elif not hide_total[name]:
-            hide_total[name] = True
-        else:
-            # Both totals and every non-zero cell already hidden: nothing more can be done here.
-            other = "att" if name == "reg" else "reg"
-            if hide_total[other]:
-                return tables["reg"], tables["att"]
-            hide_total[other] = True
+        if not visible:
+            all_withheld = True
+            break
+        near = [cell for cell in visible if cell[0] == target[0] or cell[1] == target[1]] or visible
+        frees = [
+            cell
+            for cell in near
+            if not pair.pinned(target, {**pair.states, cell: CellState.WITHHELD})
+        ]
+        chosen = min(
+            frees or near,
+            key=lambda cell: (pair.counts[cell[0]][cell[1]], order[cell[1]], cell[0]),
+        )
+        pair.states[chosen] = CellState.WITHHELD
+
+    tables = []
+    for col in _COLUMNS:
+        cells = {
+            key: Cell(
+                pair.counts[col][key],
+                CellState.WITHHELD if all_withheld else pair.states[(col, key)],
+                threshold,
+            )
+            for key in keys
+        }
+        total = total_cell(sum(pair.counts[col].values()), threshold=threshold)
+        tables.append(SuppressedTable(cells, total, threshold, all_withheld=all_withheld))
+    return tables[0], tables[1]
+
+
+def suppress_counts(
+    counts: Mapping[Hashable, int], *, threshold: int | None = None
+) -> SuppressedTable:
+    """Suppress one table of counts and its total, as suppress_pair does (a pair whose second
+    column is all zeros adds nothing a reader could use). Pure; raises as suppress_pair does."""
+    table, _zeros = suppress_pair(counts, dict.fromkeys(counts, 0), threshold=threshold)
+    return table
 
 
 # --- Representation: who came, from where ------------------------------------------------------
@@ -428,6 +441,8 @@ class SeriesPoint:
     areas_represented: int
     registered_width: float = 0.0
     attended_width: float = 0.0
+    registered_display: str = ""
+    attended_display: str = ""
 
 
 def series_representation(series) -> list[SeriesPoint]:
@@ -485,11 +500,29 @@ def series_representation(series) -> list[SeriesPoint]:
         )
         for m in meetings
     ]
-    top = max([p.registered for p in points] + [1])
+    _series_scale(points, shown=lambda count: count)
     for p in points:
-        p.registered_width = round(80 * p.registered / top, 1)
-        p.attended_width = round(80 * p.attended / top, 1)
+        p.registered_display, p.attended_display = str(p.registered), str(p.attended)
     return points
+
+
+def _series_scale(points: list[SeriesPoint], *, shown) -> None:
+    top = max([shown(p.registered) for p in points] + [1])
+    for p in points:
+        p.registered_width = round(80 * shown(p.registered) / top, 1)
+        p.attended_width = round(80 * shown(p.attended) / top, 1)
+
+
+def series_for_publication(points: list[SeriesPoint], *, threshold: int | None = None) -> None:
+    """Apply small-number suppression to series points in place: a meeting's registered or
+    attended total under the threshold reads "fewer than <threshold>" and its bar is drawn at the
+    threshold's length, so neither the label nor the bar tells the count. These are the same
+    totals the meeting's own published tables show."""
+    threshold = small_number_threshold() if threshold is None else threshold
+    _series_scale(points, shown=lambda count: threshold if 0 < count < threshold else count)
+    for p in points:
+        p.registered_display = total_cell(p.registered, threshold=threshold).display
+        p.attended_display = total_cell(p.attended, threshold=threshold).display
 
 
 @dataclass
@@ -504,6 +537,7 @@ class Table:
     rows: list[TableRow]
     registered_total: Cell
     attended_total: Cell
+    all_withheld: bool = False
 
 
 def representation_tables(representation: Representation, *, published: bool) -> dict[str, Table]:
@@ -524,6 +558,7 @@ def representation_tables(representation: Representation, *, published: bool) ->
                 rows=[TableRow(r, reg.cells[r.key], att.cells[r.key]) for r in rows],
                 registered_total=reg.total,
                 attended_total=att.total,
+                all_withheld=reg.all_withheld,
             )
         else:
             tables[name] = Table(

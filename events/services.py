@@ -9,6 +9,7 @@ meeting management (staff), registration (public), notifications hooks live in e
 # same transaction, so places, waiting-list positions and offers are decided one at a time per
 # meeting. On SQLite, the IMMEDIATE transaction mode serialises writers the same way.
 import datetime as _dt  # noqa: E402
+import functools as _functools  # noqa: E402
 import logging as _logging  # noqa: E402
 import secrets as _secrets  # noqa: E402
 import uuid as _uuid  # noqa: E402
@@ -16,9 +17,9 @@ from dataclasses import dataclass as _dataclass  # noqa: E402
 
 from django.conf import settings as _settings  # noqa: E402
 from django.core import signing as _signing  # noqa: E402
+from django.db import connection as _connection  # noqa: E402
 from django.db import transaction as _transaction  # noqa: E402
 from django.db.models import Count as _Count  # noqa: E402
-from django.db.models import Max as _Max  # noqa: E402
 from django.utils import timezone as _timezone  # noqa: E402
 from django.utils.crypto import constant_time_compare as _constant_time_compare  # noqa: E402
 from django.utils.crypto import salted_hmac as _salted_hmac  # noqa: E402
@@ -83,22 +84,78 @@ def _meeting_for_registration(meeting_id: int):
     return queryset.get(pk=meeting_id)
 
 
-class _Places:
-    """Places of one meeting as counted under its lock: taken per area, reservations still held."""
+@_functools.cache
+def _places_sql() -> str:
+    """Per area of one meeting: places held, people waiting, the last waiting-list position,
+    whether one stakeholder is registered; then one row per reservation still held, with its
+    places. Parameters: the two holding statuses, the waiting status, the stakeholder id, the
+    meeting id twice, now. Names come from the models, so a rename follows."""
+    from events.models import AreaReservation, Registration
 
-    def __init__(self, meeting, now):
-        from events.models import Registration
+    quote = _connection.ops.quote_name
+
+    def column(model, name):
+        return quote(model._meta.get_field(name).column)
+
+    area, status = column(Registration, "area"), column(Registration, "status")
+    # Only table and column names are interpolated; every value is a parameter.
+    return (
+        f"SELECT {area},"  # noqa: S608
+        f" SUM(CASE WHEN {status} IN (%s, %s) THEN 1 ELSE 0 END),"
+        f" SUM(CASE WHEN {status} = %s THEN 1 ELSE 0 END),"
+        f" MAX({column(Registration, 'waitlist_position')}),"
+        f" SUM(CASE WHEN {column(Registration, 'stakeholder')} = %s THEN 1 ELSE 0 END),"
+        " 0"
+        f" FROM {quote(Registration._meta.db_table)}"
+        f" WHERE {column(Registration, 'meeting')} = %s GROUP BY {area}"
+        f" UNION ALL SELECT {column(AreaReservation, 'area')}, 0, 0, NULL, 0,"
+        f" {column(AreaReservation, 'places')}"
+        f" FROM {quote(AreaReservation._meta.db_table)}"
+        f" WHERE {column(AreaReservation, 'meeting')} = %s"
+        f" AND {column(AreaReservation, 'release_at')} > %s"
+    )
+
+
+class _Places:
+    """Places of one meeting as counted under its lock: taken per area, reservations still held,
+    how many wait and the last waiting-list position given; with `stakeholder_id`, also whether
+    that person already has a registration (`person_registered`)."""
+
+    def __init__(self, meeting, now, *, stakeholder_id: int | None = None):
+        from events.enums import RegistrationStatus
 
         self.capacity = meeting.capacity
-        self.taken_by_area: dict[int | None, int] = dict(
-            Registration.objects.filter(meeting=meeting, status__in=_holding_statuses())
-            .values("area_id")
-            .annotate(n=_Count("id"))
-            .values_list("area_id", "n")
-        )
-        self.reserved = {
-            r.area_id: r.places for r in meeting.area_reservations.all() if r.release_at > now
-        }
+        self.taken_by_area: dict[int | None, int] = {}
+        self.waiting = 0
+        self.last_position = 0
+        self.person_registered = False
+        # One statement for every count and the reservations, in plain SQL: each statement under
+        # the meeting lock is a round trip that every other registration for this meeting waits
+        # behind, and the ORM's compilation of these filtered aggregates cost ten times the query.
+        # It must run after the lock is taken (not inside the locking SELECT), so that it reads
+        # the rows the previous holder committed.
+        self.reserved: dict[int, int] = {}
+        with _connection.cursor() as cursor:
+            cursor.execute(
+                _places_sql(),
+                [
+                    *(status.value for status in _holding_statuses()),
+                    RegistrationStatus.WAITLISTED.value,
+                    stakeholder_id,
+                    meeting.pk,
+                    meeting.pk,
+                    _connection.ops.adapt_datetimefield_value(now),
+                ],
+            )
+            rows = cursor.fetchall()
+        for area_id, taken, waiting, last, mine, reserved in rows:
+            if taken:
+                self.taken_by_area[area_id] = taken
+            if reserved:
+                self.reserved[area_id] = reserved
+            self.waiting += waiting
+            self.last_position = max(self.last_position, last or 0)
+            self.person_registered = self.person_registered or mine > 0
 
     def _held_back(self, *, except_area: int | None) -> int:
         return sum(
@@ -212,16 +269,21 @@ def _breakout_choose(*, meeting, preference_ids: list[int], strict: bool):
     return max(with_room, key=lambda s: (room(s), -s.order, -s.pk))
 
 
-def _waitlist_offer_free_places(*, meeting, now) -> _Places:
+def _waitlist_offer_free_places(*, meeting, now, stakeholder_id: int | None = None) -> _Places:
     """Offer free places to the waiting list in order. Caller holds the meeting lock.
 
-    Returns the places as they stand after the offers, for the caller to go on counting with.
+    Returns the places as they stand after the offers, for the caller to go on counting with
+    (`stakeholder_id` as for _Places).
     """
     from events.enums import RegistrationStatus
     from events.models import Registration
 
-    places = _Places(meeting, now)
-    if places.free <= 0 or registration_refusal(meeting=meeting, now=now) is not None:
+    places = _Places(meeting, now, stakeholder_id=stakeholder_id)
+    if (
+        places.free <= 0
+        or not places.waiting
+        or registration_refusal(meeting=meeting, now=now) is not None
+    ):
         return places
     general, areas_with_room = places.open_areas()
     waiting = Registration.objects.filter(
@@ -326,6 +388,12 @@ def _stakeholder_for_registration(*, details: RegistrationDetails, user):
     return stakeholder
 
 
+class _AlreadyRegistered(Exception):  # noqa: N818 (control flow inside registration_create)
+    def __init__(self, registration):
+        super().__init__()
+        self.registration = registration
+
+
 def registration_create(
     *,
     meeting_id: int,
@@ -344,77 +412,91 @@ def registration_create(
     Raises RegistrationRefused (closed, cancelled, past, chosen breakout full).
     """
     from events.enums import RegistrationStatus
-    from events.models import PanelQuestion, Registration
+    from events.models import PanelQuestion, Registration, Session
 
-    with _transaction.atomic():
-        # The person first, outside the meeting lock, to keep the locked section short; a refusal
-        # below rolls a new stakeholder back with everything else.
-        stakeholder = _stakeholder_for_registration(details=details, user=user)
-        meeting = _meeting_for_registration(meeting_id)
-        now = _timezone.now()
-        refusal = registration_refusal(meeting=meeting, now=now)
-        if refusal is not None:
-            raise refusal
-        registration = Registration.objects.filter(meeting=meeting, stakeholder=stakeholder).first()
-        if registration is not None and registration.status != RegistrationStatus.CANCELLED:
-            return RegistrationOutcome(registration=registration, created=False)
-        # People already waiting come before a newcomer.
-        places = _waitlist_offer_free_places(meeting=meeting, now=now)
-        area_id = details.area_id or stakeholder.area_id
-        preference_ids = [
-            pk
-            for pk in dict.fromkeys(details.breakout_preference_ids)
-            if meeting.sessions.filter(pk=pk).exists()
-        ]
-        if places.available_for(area_id):
-            breakout = _breakout_choose(meeting=meeting, preference_ids=preference_ids, strict=True)
-            status, position = RegistrationStatus.CONFIRMED, None
-        else:
-            breakout, status = None, RegistrationStatus.WAITLISTED
-            top = Registration.objects.filter(meeting=meeting).aggregate(
-                m=_Max("waitlist_position")
-            )
-            position = (top["m"] or 0) + 1
-        if registration is None:
-            registration = Registration(meeting=meeting, stakeholder=stakeholder)
-        else:
-            # A reopened registration gets a fresh link: the old cancel link stays spent.
-            registration.token = _uuid.uuid4()
-            registration.cancelled_at = None
-            registration.offered_at = registration.offer_expires_at = None
-            registration.created_at = now
-        registration.status = status
-        registration.breakout = breakout
-        registration.waitlist_position = position
-        registration.area_id = area_id
-        registration.organisation_name = details.organisation_name.strip()
-        registration.attendee_list_ok = details.attendee_list_ok
-        registration.access_requirements = (
-            details.access_requirements.strip() if details.access_consent else ""
-        )
-        registration.save()
-        if preference_ids:
-            registration.breakout_preferences.set(preference_ids)
-        questions = [q.strip() for q in details.panel_questions if q.strip()]
-        PanelQuestion.objects.bulk_create(
-            PanelQuestion(meeting=meeting, registration=registration, text=text, submitted_at=now)
-            for text in questions
-        )
-        consents = {
-            PURPOSE_ACCESS_NEEDS: details.access_consent and bool(registration.access_requirements),
-            PURPOSE_ATTENDEE_LIST: details.attendee_list_ok,
-            PURPOSE_MEETING_INVITATIONS: details.join_stakeholder_list,
-        }
-        for slug, given in consents.items():
-            if given:
-                _consent_give(
-                    stakeholder=stakeholder,
-                    purpose_slug=slug,
-                    ip_address=ip_address,
-                    user_agent=user_agent,
+    access_requirements = details.access_requirements.strip() if details.access_consent else ""
+    consents = {
+        PURPOSE_ACCESS_NEEDS: details.access_consent and bool(access_requirements),
+        PURPOSE_ATTENDEE_LIST: details.attendee_list_ok,
+        PURPOSE_MEETING_INVITATIONS: details.join_stakeholder_list,
+    }
+    try:
+        with _transaction.atomic():
+            # What does not decide the place comes first, before the meeting lock: that lock
+            # queues every registration for the meeting, so it is held only to count and
+            # allocate. A refusal, or finding the person already registered, rolls all of this
+            # back with the rest.
+            stakeholder = _stakeholder_for_registration(details=details, user=user)
+            for slug, given in consents.items():
+                if given:
+                    _consent_give(
+                        stakeholder=stakeholder,
+                        purpose_slug=slug,
+                        ip_address=ip_address,
+                        user_agent=user_agent,
+                    )
+            preference_ids = list(dict.fromkeys(details.breakout_preference_ids))
+            if preference_ids:
+                known = set(
+                    Session.objects.filter(meeting_id=meeting_id, pk__in=preference_ids)
+                    .values_list("pk", flat=True)
+                    .order_by()
                 )
-        kind = "confirmed" if status == RegistrationStatus.CONFIRMED else "waitlisted"
-        _registration_notify_on_commit(registration.pk, kind)
+                preference_ids = [pk for pk in preference_ids if pk in known]
+
+            meeting = _meeting_for_registration(meeting_id)
+            now = _timezone.now()
+            refusal = registration_refusal(meeting=meeting, now=now)
+            if refusal is not None:
+                raise refusal
+            # People already waiting come before a newcomer.
+            places = _waitlist_offer_free_places(
+                meeting=meeting, now=now, stakeholder_id=stakeholder.pk
+            )
+            registration = None
+            if places.person_registered:
+                registration = Registration.objects.get(meeting=meeting, stakeholder=stakeholder)
+                if registration.status != RegistrationStatus.CANCELLED:
+                    # Another tab got here first; what this one wrote above is rolled back.
+                    raise _AlreadyRegistered(registration)
+            area_id = details.area_id or stakeholder.area_id
+            if places.available_for(area_id):
+                breakout = _breakout_choose(
+                    meeting=meeting, preference_ids=preference_ids, strict=True
+                )
+                status, position = RegistrationStatus.CONFIRMED, None
+            else:
+                breakout, status = None, RegistrationStatus.WAITLISTED
+                position = places.last_position + 1
+            if registration is None:
+                registration = Registration(meeting=meeting, stakeholder=stakeholder)
+            else:
+                # A reopened registration gets a fresh link: the old cancel link stays spent.
+                registration.token = _uuid.uuid4()
+                registration.cancelled_at = None
+                registration.offered_at = registration.offer_expires_at = None
+                registration.created_at = now
+            registration.status = status
+            registration.breakout = breakout
+            registration.waitlist_position = position
+            registration.area_id = area_id
+            registration.organisation_name = details.organisation_name.strip()
+            registration.attendee_list_ok = details.attendee_list_ok
+            registration.access_requirements = access_requirements
+            registration.save()
+            if preference_ids:
+                registration.breakout_preferences.set(preference_ids)
+            questions = [q.strip() for q in details.panel_questions if q.strip()]
+            PanelQuestion.objects.bulk_create(
+                PanelQuestion(
+                    meeting=meeting, registration=registration, text=text, submitted_at=now
+                )
+                for text in questions
+            )
+            kind = "confirmed" if status == RegistrationStatus.CONFIRMED else "waitlisted"
+            _registration_notify_on_commit(registration.pk, kind)
+    except _AlreadyRegistered as already:
+        return RegistrationOutcome(registration=already.registration, created=False)
     _registration_logger.info(
         "registration created",
         extra={"registration_id": registration.pk, "meeting_id": meeting_id, "status": status},
@@ -487,7 +569,8 @@ def registration_cancel(*, token: _uuid.UUID) -> "Registration":
     """Cancel a registration from its signed link; the place it held is offered to the next person.
 
     Idempotent. Side effects: may offer places (emails queued on commit); queues a cancellation
-    email. Raises Registration.DoesNotExist for an unknown token.
+    email, with a METHOD:CANCEL calendar only when a confirmed place (and so a REQUEST) was held.
+    Raises Registration.DoesNotExist for an unknown token.
     """
     from events.enums import RegistrationStatus
 
@@ -495,6 +578,9 @@ def registration_cancel(*, token: _uuid.UUID) -> "Registration":
         meeting, registration = _registration_locked(token)
         if registration.status == RegistrationStatus.CANCELLED:
             return registration
+        # Only a confirmed place was ever sent a METHOD:REQUEST; someone who was waiting or held
+        # an offer has no calendar entry, and a CANCEL for one they never got confuses clients.
+        held_place = registration.status == RegistrationStatus.CONFIRMED
         now = _timezone.now()
         registration.status = RegistrationStatus.CANCELLED
         registration.cancelled_at = now
@@ -510,7 +596,9 @@ def registration_cancel(*, token: _uuid.UUID) -> "Registration":
             ]
         )
         _waitlist_offer_free_places(meeting=meeting, now=now)
-        _registration_notify_on_commit(registration.pk, "cancelled")
+        _registration_notify_on_commit(
+            registration.pk, "cancelled" if held_place else "waitlist_left"
+        )
     _registration_logger.info("registration cancelled", extra={"registration_id": registration.pk})
     return registration
 
@@ -563,8 +651,11 @@ def registrations_expire_offers(*, now: _dt.datetime | None = None) -> int:
     """Expire waiting-list offers past their time and offer free places to the next people.
 
     Also fills places freed by a released area reservation or a raised capacity. Returns how many
-    offers expired. Side effects: expired offers become cancelled; new offers are emailed on commit.
+    offers expired. Side effects: expired offers become cancelled and each person whose offer
+    lapsed is sent "offer expired" (events.notifications.waitlist_offer_expired_notify, queued in
+    the same transaction); new offers are emailed on commit.
     """
+    from events import notifications
     from events.enums import MeetingStatus, RegistrationStatus
     from events.models import Meeting, Registration
 
@@ -584,14 +675,24 @@ def registrations_expire_offers(*, now: _dt.datetime | None = None) -> int:
     for meeting_id in sorted(meeting_ids):
         with _transaction.atomic():
             meeting = _meeting_for_registration(meeting_id)
-            expired = Registration.objects.filter(
-                meeting=meeting, status=RegistrationStatus.OFFERED, offer_expires_at__lte=now
-            ).update(
+            # Every registration write takes the meeting lock first, so these rows cannot change
+            # under us; the offered -> cancelled move is the marker that the notice below is
+            # queued once, in this same transaction.
+            expired_ids = list(
+                Registration.objects.filter(
+                    meeting=meeting, status=RegistrationStatus.OFFERED, offer_expires_at__lte=now
+                )
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            expired = Registration.objects.filter(pk__in=expired_ids).update(
                 status=RegistrationStatus.CANCELLED,
                 cancelled_at=now,
                 waitlist_position=None,
             )
             expired_total += expired
+            for registration_id in expired_ids:
+                notifications.waitlist_offer_expired_notify(registration_id)
             _waitlist_offer_free_places(meeting=meeting, now=now)
         if expired:
             _registration_logger.info(
@@ -778,6 +879,8 @@ SESSION_FIELDS = (
     "capacity",
     "order",
 )
+# A change to these tells the people in the session (events.notifications.session_changed_notify).
+SESSION_NOTICE_FIELDS = ("start", "end", "room", "online_room")
 # What a pre-reading upload may be, told by its first bytes rather than its name alone.
 DOCUMENT_TYPES = {
     ".pdf": (b"%PDF-",),
@@ -1037,9 +1140,23 @@ def _check_facilitators(facilitators) -> None:
             )
 
 
-def _check_session(session: Session) -> None:
+def _check_session(session: Session, *, times_changed: bool = True) -> None:
     if session.end <= session.start:
         raise ValidationError({"end": _("The session must end after it starts.")})
+    # The calendar entry registrants hold is the meeting's own start and end; a session outside
+    # them would need that entry moved, which only meeting_update does (SEQUENCE + 1, an update to
+    # everyone registered). So the meeting's times are changed first, then the session's.
+    if times_changed and (
+        session.start < session.meeting.start or session.end > session.meeting.end
+    ):
+        raise ValidationError(
+            {
+                "start": _(
+                    "The session must lie within the meeting's times. To run past them, change "
+                    "the meeting's start or end first: registrants then get a calendar update."
+                )
+            }
+        )
 
 
 @transaction.atomic
@@ -1047,7 +1164,8 @@ def session_create(*, meeting_id: int, data: dict, facilitators, actor) -> Sessi
     """Add a plenary or breakout session to a meeting's agenda.
 
     Side effects: one Session row and its facilitators. Raises ValidationError for impossible times
-    or a facilitator without the facilitator role.
+    (ending before it starts, or outside the meeting's start and end) or a facilitator without the
+    facilitator role.
     """
     meeting = Meeting.objects.get(pk=meeting_id)
     session = Session(meeting=meeting, **{f: data[f] for f in SESSION_FIELDS if f in data})
@@ -1065,9 +1183,17 @@ def session_create(*, meeting_id: int, data: dict, facilitators, actor) -> Sessi
 def session_update(*, session_id: int, data: dict, facilitators, actor) -> Session:
     """Change a session. The row is locked so the capacity check cannot race a booking.
 
-    Raises ValidationError when a breakout's capacity would fall below the people already in it.
+    Raises ValidationError when a breakout's capacity would fall below the people already in it,
+    or for new times outside the meeting's. Side effects: a change of time, room or online room
+    of a published meeting's session queues a notice to the people it affects (a breakout's
+    confirmed registrants placed in it, everyone confirmed for a plenary) through
+    events.notifications.session_changed_notify. The meeting's calendar entry is not touched: it
+    holds only the meeting's own times and place, which a session cannot move.
     """
-    session = Session.objects.select_for_update().get(pk=session_id)
+    session = (
+        Session.objects.select_for_update(of=("self",)).select_related("meeting").get(pk=session_id)
+    )
+    before = {field: getattr(session, field) for field in SESSION_NOTICE_FIELDS}
     capacity = data.get("capacity", session.capacity)
     if capacity is not None:
         taken = _breakout_taken(session)
@@ -1084,13 +1210,20 @@ def session_update(*, session_id: int, data: dict, facilitators, actor) -> Sessi
     for field in SESSION_FIELDS:
         if field in data:
             setattr(session, field, data[field])
-    _check_session(session)
+    changed = [f for f in SESSION_NOTICE_FIELDS if getattr(session, f) != before[f]]
+    _check_session(session, times_changed=bool({"start", "end"} & set(changed)))
     _check_facilitators(facilitators)
     session.save()
     session.facilitators.set(facilitators)
     _staff_logger.info(
         "session updated", extra={"session_id": session.pk, "actor_id": _actor_id(actor)}
     )
+    if changed and session.meeting.status == MeetingStatus.PUBLISHED:
+        from events import notifications
+
+        notifications.session_changed_notify(
+            session_id=session.pk, fields=changed, changed_at=timezone.now()
+        )
     return session
 
 
@@ -1784,8 +1917,10 @@ def _campaign_fanout_chunk(*, campaign, context: dict, stakeholder_ids: list[int
 
     Returns the ids of this chunk's emails still waiting to be sent (new or left by a dead run).
     """
+    from django.db.models import Prefetch as _Prefetch
+
     from engage.mail.services import BulkRecipient, emails_queue_bulk, emails_send_batch_queue
-    from engage.models import Stakeholder
+    from engage.models import Organisation, Stakeholder
 
     with _transaction.atomic():
         _Invitation.objects.bulk_create(
@@ -1799,10 +1934,17 @@ def _campaign_fanout_chunk(*, campaign, context: dict, stakeholder_ids: list[int
             .order_by("pk")
         )
         if pending:
-            people = Stakeholder.objects.prefetch_related("organisations").in_bulk(
-                [i.stakeholder_id for i in pending]
+            # Only what the invitation uses: a chunk loads thousands of people.
+            people = (
+                Stakeholder.objects.only("email", "first_name", "last_name")
+                .prefetch_related(
+                    _Prefetch("organisations", queryset=Organisation.objects.only("name"))
+                )
+                .in_bulk([i.stakeholder_id for i in pending])
             )
             keys = {i.pk: f"invite:{campaign.pk}:{i.stakeholder_id}" for i in pending}
+            # One reverse() per chunk: the link differs only in its invitation token.
+            register_url = _invitation_link(meeting=campaign.meeting)
             emails_queue_bulk(
                 template="events/invitation",
                 context=context,
@@ -1812,9 +1954,7 @@ def _campaign_fanout_chunk(*, campaign, context: dict, stakeholder_ids: list[int
                         stakeholder_id=i.stakeholder_id,
                         values=campaign_recipient_values(
                             stakeholder=people[i.stakeholder_id],
-                            invitation_url=_invitation_link(
-                                meeting=campaign.meeting, token=i.token
-                            ),
+                            invitation_url=f"{register_url}?invitation={i.token}",
                         ),
                         dedupe_key=keys[i.pk],
                     )

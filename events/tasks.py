@@ -14,7 +14,8 @@ from django.db import OperationalError
     max_retries=5,
 )
 def registration_notify_task(registration_id: int, kind: str) -> None:
-    """Queue the email for a registration event: confirmed, waitlisted, offer or cancelled."""
+    """Queue the email for a registration event: confirmed, waitlisted, offer, cancelled (a place
+    was held) or waitlist_left (cancelled while waiting or holding an offer)."""
     from events import notifications
 
     hooks = {
@@ -22,6 +23,7 @@ def registration_notify_task(registration_id: int, kind: str) -> None:
         "waitlisted": notifications.waitlist_joined_notify,
         "offer": notifications.waitlist_offer_notify,
         "cancelled": notifications.registration_cancelled_notify,
+        "waitlist_left": notifications.waitlist_left_notify,
     }
     hooks[kind](registration_id)
 

@@ -502,6 +502,8 @@ def representation(request, pk: int):
     published = request.GET.get("published") == "1"
     tables = reports.representation_tables(data, published=published)
     points = reports.series_representation(meeting.series) if meeting.series else []
+    if published:
+        reports.series_for_publication(points)
     return render(
         request,
         "events/staff/representation.html",
@@ -511,6 +513,8 @@ def representation(request, pk: int):
             "published": published,
             "threshold": reports.small_number_threshold(),
             "tables": tables,
+            # With every area withheld, the empty areas' list and count would reveal the cells.
+            "hide_areas": published and tables["areas"].all_withheld,
             "series_points": points,
             "chart_height": 56 * len(points),
         },

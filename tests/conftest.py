@@ -14,6 +14,15 @@ def _media_root(settings, tmp_path):
     settings.EMAIL_OUTBOX_DIR = tmp_path / "outbox"
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # The test cache is per process (locmem): without this, what one test cached (the list's
+    # filter options, its count) would be served to the next test's different database.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def roles(db):
     roles_ensure()

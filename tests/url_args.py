@@ -67,6 +67,7 @@ URL_KWARGS["engage:staff_stakeholder_edit"] = _stakeholder
 URL_KWARGS["engage:staff_stakeholder_consent"] = _stakeholder
 URL_KWARGS["engage:staff_segment"] = _segment
 URL_KWARGS["engage:staff_segment_delete"] = _segment
+URL_KWARGS["engage:staff_segment_edit"] = _segment
 URL_KWARGS["engage:staff_segment_export"] = _segment
 
 

@@ -109,9 +109,11 @@ TEMPLATES = [
 
 # --- Accounts (django-allauth) ---------------------------------------------------------------
 AUTH_USER_MODEL = "engage.User"
+# Django's and allauth's backends, loading the user's permissions, roles and authenticator state
+# with the user row (engage/auth.py).
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "engage.auth.ModelBackend",
+    "engage.auth.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -223,9 +225,12 @@ ANYMAIL = {
 }
 # Throttle for engagement mail sends, in messages per second across all mail workers.
 ENGAGE_MAIL_RATE_PER_SECOND = env.float("ENGAGE_MAIL_RATE_PER_SECOND", default=50.0)
-ENGAGE_MAIL_BATCH_SIZE = env.int("ENGAGE_MAIL_BATCH_SIZE", default=50)
+# Emails per send task, claimed in one transaction (one ESP call takes at most 50 of them).
+ENGAGE_MAIL_BATCH_SIZE = env.int("ENGAGE_MAIL_BATCH_SIZE", default=500)
+# ESP calls one send task makes at once (threads waiting on the network, not on the CPU).
+ENGAGE_MAIL_SEND_THREADS = env.int("ENGAGE_MAIL_SEND_THREADS", default=4)
 # Invitation campaigns create invitations and emails this many stakeholders per transaction.
-ENGAGE_CAMPAIGN_CHUNK_SIZE = env.int("ENGAGE_CAMPAIGN_CHUNK_SIZE", default=500)
+ENGAGE_CAMPAIGN_CHUNK_SIZE = env.int("ENGAGE_CAMPAIGN_CHUNK_SIZE", default=2000)
 # Transient ESP errors (429, 5xx, network) are retried with exponential backoff and jitter.
 ENGAGE_MAIL_MAX_ATTEMPTS = env.int("ENGAGE_MAIL_MAX_ATTEMPTS", default=6)
 ENGAGE_MAIL_RETRY_BASE_SECONDS = env.float("ENGAGE_MAIL_RETRY_BASE_SECONDS", default=10.0)

@@ -15,7 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.template import Context, TemplateDoesNotExist, engines
 from django.template.loader import get_template, render_to_string
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import escape
 
 _FOOTER_DIR = Path(__file__).parent / "footer"
@@ -32,21 +32,36 @@ def absolute_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
+_SEGMENT_MARKER = "engage-link-segment"
+_link_parts: dict[tuple, tuple[str, str]] = {}
+
+
+def _token_url(name: str, token: str) -> str:
+    """reverse(name, token=token), resolved once per URLconf: a bulk send builds two links for
+    every recipient. Tokens are URL-safe (base64url and colons), so reverse would not quote them."""
+    key = (name, get_script_prefix(), get_urlconf())
+    parts = _link_parts.get(key)
+    if parts is None:
+        before, _, after = reverse(name, kwargs={"token": _SEGMENT_MARKER}).partition(
+            _SEGMENT_MARKER
+        )
+        parts = _link_parts[key] = (before, after)
+    return parts[0] + token + parts[1]
+
+
 def stakeholder_links(*, stakeholder, purpose_slug: str = "") -> dict[str, str]:
     """Preferences link (always) and one-click unsubscribe link (mail with a purpose)."""
     from engage.links import stakeholder_token
 
     links = {
         "preferences_url": absolute_url(
-            reverse("engage:preferences", kwargs={"token": stakeholder_token(stakeholder)})
+            _token_url("engage:preferences", stakeholder_token(stakeholder))
         ),
         "unsubscribe_url": "",
     }
     if purpose_slug:
         token = stakeholder_token(stakeholder, purpose_slug=purpose_slug)
-        links["unsubscribe_url"] = absolute_url(
-            reverse("engage:unsubscribe", kwargs={"token": token})
-        )
+        links["unsubscribe_url"] = absolute_url(_token_url("engage:unsubscribe", token))
     return links
 
 

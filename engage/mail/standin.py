@@ -1,9 +1,9 @@
 """A local stand-in for the Amazon SES v2 API, for tests, benches and offline development.
 
-It answers the two calls anymail makes (SendEmail with raw MIME, SendBulkEmail with template
-content and per-recipient merge data), records every message it accepts, can add latency and
-answer with errors on demand, and can report what it accepted as SES "Send" events (SNS
-notifications) for the tracking webhook. Point the app at it with ENGAGE_MAIL_ESP_ENDPOINT_URL.
+It answers the calls the backends make (SendEmail with raw MIME or Simple content, SendBulkEmail
+with template content and per-recipient merge data), records every message it accepts, can add
+latency and answer with errors on demand, and can report what it accepted as SES "Send" events
+(SNS notifications) for the tracking webhook. Point the app at it with ENGAGE_MAIL_ESP_ENDPOINT_URL.
 
     with StandInSES() as esp:
         settings.ENGAGE_MAIL_ESP_ENDPOINT_URL = esp.url
@@ -113,7 +113,32 @@ class StandInSES:
         return notes
 
     # --- the HTTP side ---------------------------------------------------------------------
+    def _accept_simple(self, body: dict) -> dict:
+        simple = body["Content"]["Simple"]
+        headers = {h["Name"]: h["Value"] for h in simple.get("Headers", [])}
+        metadata = json.loads(headers.get("X-Metadata", "{}") or "{}")
+        email_id = str(metadata.get("email_id", headers.get("X-Engage-Email-Id", "")))
+        message_id = f"standin-{uuid.uuid4().hex}"
+        for address in body.get("Destination", {}).get("ToAddresses", []):
+            if not self.keep_bodies:
+                self.messages.append(Accepted(address, message_id, email_id, "", "", ""))
+                continue
+            self.messages.append(
+                Accepted(
+                    to=address,
+                    message_id=message_id,
+                    email_id=email_id,
+                    subject=simple["Subject"]["Data"],
+                    text=simple["Body"].get("Text", {}).get("Data", ""),
+                    html=simple["Body"].get("Html", {}).get("Data", ""),
+                    headers={"From": body.get("FromEmailAddress", ""), **headers},
+                )
+            )
+        return {"MessageId": message_id}
+
     def _accept_raw(self, body: dict) -> dict:
+        if "Simple" in body["Content"]:
+            return self._accept_simple(body)
         raw = base64.b64decode(body["Content"]["Raw"]["Data"])
         if not self.keep_bodies:  # a bench: who got which email is all that is kept
             message_id = f"standin-{uuid.uuid4().hex}"

@@ -210,3 +210,45 @@ def test_sign_in_codes_are_rate_limited_per_address(
     assert "Too many failed login attempts" in response.content.decode()
     assert len(mail.outbox) == 3
     cache.clear()
+
+
+@pytest.mark.django_db
+def test_a_role_taken_away_or_an_authenticator_removed_counts_at_the_next_request(
+    client, engagement_team
+):
+    from allauth.mfa.models import Authenticator
+    from django.contrib.auth.models import Group
+
+    from engage.roles import ROLE_GROUP_NAMES
+
+    client.force_login(engagement_team)
+    url = reverse("engage:staff_stakeholders")
+    assert client.get(url).status_code == 200
+
+    Authenticator.objects.filter(user=engagement_team).delete()
+    assert client.get(url)["Location"].startswith(reverse("mfa_activate_totp"))
+
+    TOTP.activate(engagement_team, generate_totp_secret())
+    engagement_team.groups.remove(Group.objects.get(name=ROLE_GROUP_NAMES[Role.ENGAGEMENT_TEAM]))
+    assert client.get(url).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_signed_in_user_comes_with_permissions_roles_and_authenticator_in_one_query(
+    engagement_team, django_assert_num_queries
+):
+    from engage.auth import user_with_access_facts
+    from engage.roles import user_requires_mfa, user_roles
+
+    with django_assert_num_queries(1):
+        user = user_with_access_facts(str(engagement_team.pk))
+        facts = (
+            user.has_perms(["engage.view_stakeholder", "events.add_meeting"]),
+            user.has_perm("engage.erase_stakeholder"),
+            user_roles(user),
+            user_requires_mfa(user),
+            user.access_has_totp,
+        )
+
+    assert facts == (True, False, {Role.ENGAGEMENT_TEAM}, True, True)
+    assert user_with_access_facts("999999") is None

@@ -522,3 +522,199 @@ def test_account_mail_goes_through_the_one_path_even_to_a_suppressed_address(
     assert message.to == [representative.email]
     assert message.subject == row.subject
     assert "List-Unsubscribe" not in message.extra_headers
+
+
+@pytest.mark.django_db
+def test_a_chunk_handed_over_in_parallel_calls_records_each_calls_outcome(ses, settings):
+    settings.ENGAGE_MAIL_ESP_BATCH = True
+    settings.ENGAGE_MAIL_SEND_THREADS = 3
+    people = [consented(first_name=f"Name{i}") for i in range(120)]
+    ids = _bulk(people, send=False)
+    ses.fail_next(503)  # one of the three SES calls (50, 50 and 20 people) fails
+
+    outcome = sending.emails_send_batch(email_ids=ids)
+
+    assert ses.calls == 3
+    assert len(outcome.retry) in {20, 50}
+    assert sorted(outcome.sent + outcome.retry) == ids
+    assert sorted(m.email_id for m in ses.messages) == sorted(str(pk) for pk in outcome.sent)
+    rows = OutboundEmail.objects.filter(pk__in=ids)
+    assert {(r.status, bool(r.esp_message_id)) for r in rows if r.pk in outcome.sent} == {
+        (EmailStatus.SENT, True)
+    }
+    assert {(r.status, r.attempts, r.claimed_at) for r in rows if r.pk in outcome.retry} == {
+        (EmailStatus.QUEUED, 1, None)
+    }
+
+
+@pytest.mark.django_db
+def test_mail_rendered_here_keeps_its_words_and_the_esps_message_id(ses, settings):
+    settings.ENGAGE_MAIL_ESP_BATCH = False
+    people = [consented(first_name=f"Name{i}") for i in range(3)]
+    ids = _bulk(people, send=False)
+
+    sending.emails_send_batch(email_ids=ids)
+
+    by_id = {m.email_id: m for m in ses.messages}
+    for row in OutboundEmail.objects.filter(pk__in=ids).select_related("stakeholder"):
+        assert row.status == EmailStatus.SENT
+        assert row.esp_message_id == by_id[str(row.pk)].message_id
+        assert row.subject == by_id[str(row.pk)].subject
+        assert row.stakeholder.first_name in row.body_text
+        assert row.stakeholder.first_name in row.body_html
+
+
+@pytest.mark.django_db
+def test_bulk_queueing_stores_shared_and_personal_values_and_only_adds_the_missing(
+    ses, monkeypatch
+):
+    from engage.mail import services
+
+    monkeypatch.setattr(services, "_BULK_STATEMENT_ROWS", 1)  # one INSERT per recipient
+    first, second, third = (consented(first_name=name) for name in ("Ama", "Kofi", "Zoë"))
+
+    ids = _bulk([first, second], send=False)
+    later = _bulk([second, third], send=False)
+
+    row = OutboundEmail.objects.get(to_email=first.email)
+    assert row.context == {
+        "meeting_title": "Public review meeting",
+        "meeting_when": "Thursday 25 February 2027, 6pm",
+        "subject": "Invitation: public review meeting",
+        "meeting_format": "in_person",
+        "recipient": {
+            "first_name": "Ama",
+            "invitation_url": f"http://testserver/register/{first.pk}/",
+            "organisation_line": "",
+        },
+    }
+    assert (row.status, row.purpose.slug, row.template, row.stakeholder) == (
+        EmailStatus.QUEUED,
+        PURPOSE,
+        "events/invitation",
+        first,
+    )
+    assert OutboundEmail.objects.count() == 3
+    assert later[0] == ids[1]
+    assert later[1] == OutboundEmail.objects.get(to_email=third.email).pk
+
+
+@pytest.mark.django_db
+def test_links_in_mail_are_the_urls_reverse_gives_and_name_the_person():
+    from django.urls import reverse, set_script_prefix
+
+    from engage.mail.rendering import stakeholder_links
+
+    person = StakeholderFactory()
+    for prefix in ("/", "/engage/"):
+        set_script_prefix(prefix)
+        try:
+            links = stakeholder_links(stakeholder=person, purpose_slug=PURPOSE)
+        finally:
+            set_script_prefix("/")
+        for name in ("preferences", "unsubscribe"):
+            url = links[f"{name}_url"]
+            token = url.rstrip("/").rsplit("/", 1)[1]
+            set_script_prefix(prefix)
+            try:
+                expected = reverse(f"engage:{name}", kwargs={"token": token})
+            finally:
+                set_script_prefix("/")
+            assert url.endswith(expected)
+            assert expected.startswith(prefix)
+        assert stakeholder_from_token(links["unsubscribe_url"].rstrip("/").rsplit("/", 1)[1]) == (
+            person,
+            PURPOSE,
+        )
+
+
+@pytest.mark.django_db
+def test_mail_without_calendar_goes_as_simple_content_and_with_one_as_raw_mime(
+    ses, django_capture_on_commit_callbacks
+):
+    person = consented(first_name="Zoë")
+    calendar = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        plain = queue_invitation(person)
+        with_calendar = queue_invitation(
+            person, calendar=calendar, calendar_method="REQUEST", dedupe_key="with-calendar"
+        )
+
+    simple, raw = sorted(ses.messages, key=lambda m: int(m.email_id))
+    assert (simple.email_id, raw.email_id) == (str(plain.pk), str(with_calendar.pk))
+    assert simple.raw == b""  # SES assembles it from the parts
+    assert simple.subject == plain.subject
+    assert "Zoë" in simple.text
+    assert (simple.text, simple.html) == (plain.body_text, plain.body_html)
+    assert simple.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert simple.headers["X-Metadata"] == f'{{"email_id": "{plain.pk}"}}'
+    assert simple.headers["From"] == "Engage <engage@localhost>"
+    parsed = email.message_from_bytes(raw.raw, policy=email.policy.default)
+    assert "text/calendar" in {part.get_content_type() for part in parsed.walk()}
+    assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_queue_commits_block_by_block_and_a_repeat_after_an_interruption_adds_nothing(
+    monkeypatch,
+):
+    from engage.mail import services, tasks
+
+    people = [consented(first_name=f"Name{i}") for i in range(5)]
+    queued = []
+    monkeypatch.setattr(tasks.emails_send_batch_task, "delay", lambda ids: queued.append(ids))
+    monkeypatch.setattr(services, "_BULK_STATEMENT_ROWS", 2)
+    real = {name: getattr(services, name) for name in ("_insert_bulk", "_insert_bulk_postgresql")}
+    inserts = []
+
+    def interrupted_at_the_second_block(insert):
+        def wrapper(**kwargs):
+            inserts.append(len(kwargs["recipients"]))
+            if len(inserts) == 2:
+                raise RuntimeError("worker killed")
+            return insert(**kwargs)
+
+        return wrapper
+
+    for name, insert in real.items():
+        monkeypatch.setattr(services, name, interrupted_at_the_second_block(insert))
+    with pytest.raises(RuntimeError):
+        _bulk(people)
+    first_block = sorted(OutboundEmail.objects.values_list("pk", flat=True))
+    assert len(first_block) == 2  # committed before the interruption
+    assert queued == [first_block]  # and handed to the sender on that commit
+
+    for name, insert in real.items():
+        monkeypatch.setattr(services, name, insert)
+    ids = _bulk(people)
+    assert OutboundEmail.objects.count() == 5
+    assert sorted(ids) == sorted(OutboundEmail.objects.values_list("pk", flat=True))
+    assert [len(chunk) for chunk in queued] == [2, 2, 2, 1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_queue_without_dedupe_keys_is_all_or_nothing(monkeypatch):
+    from engage.mail import services
+
+    people = [consented(first_name=f"Name{i}") for i in range(3)]
+    monkeypatch.setattr(services, "_BULK_STATEMENT_ROWS", 2)
+    name = "_insert_bulk_postgresql" if connection.vendor == "postgresql" else "_insert_bulk"
+    insert = getattr(services, name)
+    inserts = []
+
+    def interrupted_at_the_second_block(**kwargs):
+        inserts.append(1)
+        if len(inserts) == 2:
+            raise RuntimeError("worker killed")
+        return insert(**kwargs)
+
+    monkeypatch.setattr(services, name, interrupted_at_the_second_block)
+    with pytest.raises(RuntimeError):
+        emails_queue_bulk(
+            template="events/invitation",
+            context={"meeting_title": "Public review meeting"},
+            recipients=[BulkRecipient(to_email=p.email, stakeholder_id=p.pk) for p in people],
+            purpose_slug=PURPOSE,
+        )
+    assert not OutboundEmail.objects.exists()

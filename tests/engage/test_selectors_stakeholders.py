@@ -5,6 +5,7 @@ import pytest
 from django.utils import timezone
 
 from engage.enums import ConsentAction, OrganisationType
+from engage.models import Stakeholder
 from engage.selectors import segment_members, stakeholder_page, stakeholders_filter
 from tests.factories import (
     AreaFactory,
@@ -39,6 +40,33 @@ def test_search_by_name_words_email_and_organisation():
     assert _emails(stakeholders_filter({"q": "KOFI@YOUTH"})) == ["kofi@youth.example.org"]
     assert _emails(stakeholders_filter({"q": "brixton"})) == [forum.stakeholder.email]
     assert _emails(stakeholders_filter({"q": "nobody"})) == []
+
+
+def test_search_words_match_a_name_an_address_or_an_organisation_each():
+    StakeholderFactory(first_name="Kofi", last_name="Mensah", email="kofi@youth.example.org")
+    forum = MembershipFactory(
+        stakeholder__first_name="Sam",
+        stakeholder__email="sam@example.org",
+        organisation__name="Brixton Youth Forum",
+    )
+    StakeholderFactory(first_name="Sam", last_name="Other", email="other@example.org")
+
+    assert _emails(stakeholders_filter({"q": "youth"})) == [
+        "kofi@youth.example.org",
+        "sam@example.org",
+    ]
+    assert _emails(stakeholders_filter({"q": "sam brixton"})) == [forum.stakeholder.email]
+    # Full-width letters, as some phone keyboards type them, find the normalised address.
+    assert _emails(stakeholders_filter({"q": "ｋｏｆｉ"})) == ["kofi@youth.example.org"]
+
+
+def test_search_follows_a_name_changed_by_a_bulk_update():
+    person = StakeholderFactory(first_name="Amara", last_name="Okafor")
+
+    Stakeholder.objects.filter(pk=person.pk).update(last_name="Mensah")
+
+    assert list(stakeholders_filter({"q": "mensah"})) == [person]
+    assert list(stakeholders_filter({"q": "okafor"})) == []
 
 
 def test_filter_by_area_organisation_type_and_tag():
@@ -174,14 +202,31 @@ def test_a_page_takes_the_same_few_queries_for_25_or_200_rows(size, django_asser
         MembershipFactory(stakeholder=person)
         ConsentRecordFactory(stakeholder=person, purpose=purpose)
 
-    with django_assert_max_num_queries(5):
+    # The page, its organisations and tags (one query), the count, the purpose's id.
+    with django_assert_max_num_queries(4):
         page = stakeholder_page({"consent": {purpose.slug: "given"}}, size=size)
-        rendered = [
-            (p.area.name, [m.organisation.name for m in p.memberships.all()], list(p.tags.all()))
-            for p in page.rows
-        ]
+        rendered = [(p.area_name, p.organisation_roles, p.tag_names) for p in page.rows]
 
     assert len(rendered) == size
+    assert all(len(orgs) == 1 and tags == ["Young people"] for _, orgs, tags in rendered)
+
+
+def test_a_page_lists_organisations_with_roles_and_tags_sorted():
+    person = StakeholderFactory()
+    StakeholderFactory()  # someone with neither
+    MembershipFactory(stakeholder=person, organisation__name="zeta Forum", role="")
+    MembershipFactory(stakeholder=person, organisation__name="Alpha Trust", role="Chair")
+    for name in ("young people", "Faith groups"):
+        person.tags.add(TagFactory(name=name))
+
+    page = stakeholder_page({})
+
+    rows = {p.pk: (p.organisation_roles, p.tag_names) for p in page.rows}
+    assert rows[person.pk] == (
+        [("Alpha Trust", "Chair"), ("zeta Forum", "")],
+        ["Faith groups", "young people"],
+    )
+    assert [v for k, v in rows.items() if k != person.pk] == [([], [])]
 
 
 @pytest.mark.parametrize(

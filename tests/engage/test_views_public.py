@@ -371,3 +371,58 @@ def test_my_preferences_finds_the_entry_whose_address_the_account_verified(
     response = client.get(reverse("engage:my_preferences"))
 
     assert "Vera" in response.content.decode()
+
+
+# --- Concurrency (PostgreSQL) --------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sign_ups_for_one_new_address_confirmed_at_once_make_one_person(consent_purposes):
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a real race needs PostgreSQL; SQLite serialises every writer anyway")
+    for name in ("Nia", "Nia", "Nia"):
+        services.signup_request(
+            email="Nia@Example.org",
+            first_name=name,
+            last_name="Okoro",
+            area=None,
+            organisation_name="Northside Youth Forum",
+            interest_ids=[],
+            purposes=[consent_purposes["meeting-invitations"], consent_purposes["attendee-list"]],
+            ip_address="198.51.100.4",
+            user_agent="Phone browser",
+        )
+    tokens = list(PendingSignup.objects.values_list("token", flat=True))
+    barrier = threading.Barrier(len(tokens))
+    statuses, errors = [], []
+
+    def confirm(token: str) -> None:
+        try:
+            client = Client(raise_request_exception=False)
+            barrier.wait()
+            response = client.post(reverse("engage:join_confirm", args=[token]))
+            statuses.append(response.status_code)
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=confirm, args=(token,)) for token in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert (errors, statuses) == ([], [200] * len(tokens))
+    stakeholder = Stakeholder.objects.get()
+    given = ConsentRecord.objects.filter(stakeholder=stakeholder).order_by("purpose__slug")
+    assert [(r.purpose.slug, r.action) for r in given] == [
+        ("attendee-list", ConsentAction.GIVEN),
+        ("meeting-invitations", ConsentAction.GIVEN),
+    ]
+    assert stakeholder.memberships.count() == 1
+    assert PendingSignup.objects.filter(confirmed_at__isnull=True).count() == 0

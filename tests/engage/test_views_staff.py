@@ -38,29 +38,59 @@ def _seed(n: int) -> None:
         ConsentRecordFactory(stakeholder=person, purpose=purpose)
 
 
-def _count_queries(client, url) -> int:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(ctx.captured_queries)
-
-
-def test_list_takes_the_same_queries_for_25_or_200_rows(
-    staff_client, django_assert_max_num_queries
+@pytest.mark.parametrize(
+    "query",
+    ["", "consent_meeting-invitations=given&tag=Young+people&q=example.org"],
+    ids=["everyone", "filtered"],
+)
+@pytest.mark.parametrize("size", [25, 200])
+def test_a_list_request_takes_at_most_five_queries_for_25_or_200_rows(
+    staff_client, django_assert_max_num_queries, size, query
 ):
     _seed(205)
+    url = f"{reverse('engage:staff_stakeholders')}?size={size}&{query}"
+    staff_client.get(url)  # the filter options and the everyone count are cached from here on
+
+    # Everything the request does: session, user with permissions, roles and authenticator,
+    # the page, its organisations and tags, the count.
+    with django_assert_max_num_queries(5):
+        response = staff_client.get(url)
+
+    rows = response.context["page"].rows
+    assert len(rows) == size
+    assert all(r.tag_names == ["Young people"] and len(r.organisation_roles) == 1 for r in rows)
+
+
+def test_the_list_counts_everyone_recently_and_a_filtered_list_exactly(staff_client):
+    hackney = AreaFactory(name="Hackney", slug="hackney")
+    StakeholderFactory(area=hackney)
+    StakeholderFactory()
     url = reverse("engage:staff_stakeholders")
-    # Sign-in, session, role and form-choice queries are fixed; the page itself is at most five.
-    fixed = _count_queries(staff_client, url + "?size=25&consent_meeting-invitations=given")
+    staff_client.get(url)
+    StakeholderFactory(area=hackney)
 
-    with django_assert_max_num_queries(fixed):
-        response = staff_client.get(url + "?size=200&consent_meeting-invitations=given")
+    everyone = staff_client.get(url)
+    filtered = staff_client.get(url, {"area": "hackney"})
 
-    assert len(response.context["page"].rows) == 200
-    assert fixed <= 15
+    assert "2 people on the list (counted in the last minute)." in everyone.content.decode()
+    assert "2 people match." in filtered.content.decode()
+
+
+def test_a_tag_added_by_a_service_is_offered_as_a_filter_at_once(
+    staff_client, django_capture_on_commit_callbacks
+):
+    from engage.services import stakeholder_tags_set
+
+    person = StakeholderFactory()
+    url = reverse("engage:staff_stakeholders")
+    staff_client.get(url)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        stakeholder_tags_set(stakeholder=person, names=["Faith groups"])
+    response = staff_client.get(url, {"tag": "Faith groups"})
+
+    assert response.context["form"].errors == {}
+    assert [p.pk for p in response.context["page"].rows] == [person.pk]
 
 
 def test_list_searches_by_name_and_email_and_escapes_html(staff_client):
@@ -233,6 +263,44 @@ def test_save_segment_from_list_filters_with_live_count(staff_client):
     assert detail.context["count"] == 1
     StakeholderFactory(area=hackney)
     assert staff_client.get(response["Location"]).context["count"] == 2
+
+
+def test_rename_segment_keeps_its_filters(staff_client):
+    segment = SegmentFactory(name="Hackney people", filters={"area": ["hackney"]})
+    url = reverse("engage:staff_segment_edit", args=[segment.pk])
+
+    form_page = staff_client.get(url)
+    response = staff_client.post(url, {"name": "  Hackney residents "})
+
+    assert form_page.context["form"]["name"].value() == "Hackney people"
+    assert response["Location"] == reverse("engage:staff_segment", args=[segment.pk])
+    segment.refresh_from_db()
+    assert (segment.name, segment.filters) == ("Hackney residents", {"area": ["hackney"]})
+
+
+def test_rename_segment_refuses_a_name_already_taken(staff_client):
+    SegmentFactory(name="Young people")
+    segment = SegmentFactory(name="Hackney people")
+
+    response = staff_client.post(
+        reverse("engage:staff_segment_edit", args=[segment.pk]), {"name": "young PEOPLE"}
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "name": ["There is already a segment with this name."]
+    }
+    segment.refresh_from_db()
+    assert segment.name == "Hackney people"
+
+
+def test_segment_page_links_to_rename(staff_client):
+    segment = SegmentFactory()
+    edit_url = reverse("engage:staff_segment_edit", args=[segment.pk])
+
+    page = staff_client.get(reverse("engage:staff_segment", args=[segment.pk]))
+
+    assert f'href="{edit_url}"' in page.content.decode()
 
 
 def test_segment_export_neutralises_formulas_and_is_logged(staff_client):

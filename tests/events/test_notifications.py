@@ -8,14 +8,16 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
+from engage.models import OutboundEmail
 from events import notifications, services
-from events.enums import MeetingFormat, MeetingStatus, RegistrationStatus
+from events.enums import MeetingFormat, MeetingStatus, RegistrationStatus, SessionKind
 from events.models import Document, Registration
 from tests.events.test_ical import libical
 from tests.factories import (
     DocumentFactory,
     MeetingFactory,
     RegistrationFactory,
+    SessionFactory,
     StakeholderFactory,
 )
 
@@ -405,3 +407,231 @@ def test_survey_goes_to_everyone_confirmed_when_nobody_was_checked_in(
 
     assert count == 2
     assert sorted(m.to[0] for m in outbox) == sorted(r.stakeholder.email for r in registrations)
+
+
+# --- Leaving the waiting list, expired offers --------------------------------------------------
+
+
+def _waiting(meeting, position: int, **kwargs):
+    return RegistrationFactory(
+        meeting=meeting,
+        status=RegistrationStatus.WAITLISTED,
+        waitlist_position=position,
+        **kwargs,
+    )
+
+
+def _offered(meeting, position: int, *, expires_at):
+    return RegistrationFactory(
+        meeting=meeting,
+        status=RegistrationStatus.OFFERED,
+        waitlist_position=position,
+        offered_at=expires_at - dt.timedelta(hours=48),
+        offer_expires_at=expires_at,
+    )
+
+
+@pytest.mark.django_db
+def test_someone_who_leaves_the_waiting_list_gets_no_calendar_cancel(
+    django_capture_on_commit_callbacks,
+):
+    meeting = MeetingFactory(capacity=1)
+    RegistrationFactory(meeting=meeting)
+    waiting = _waiting(meeting, 1)
+
+    _result, outbox = _sent(
+        django_capture_on_commit_callbacks, services.registration_cancel, token=waiting.token
+    )
+
+    [message] = outbox
+    assert message.to == [waiting.stakeholder.email]
+    assert message.subject == f"Registration cancelled: {meeting.title}"
+    assert _calendar_parts(message) == {}
+    email = OutboundEmail.objects.get(template="events/registration_cancelled")
+    assert (email.calendar, email.calendar_method) == ("", "")
+
+
+@pytest.mark.django_db
+def test_someone_who_declines_an_offer_gets_no_calendar_cancel(django_capture_on_commit_callbacks):
+    meeting = MeetingFactory(capacity=1)
+    offered = _offered(meeting, 1, expires_at=timezone.now() + DAY)
+
+    _result, outbox = _sent(
+        django_capture_on_commit_callbacks, services.registration_cancel, token=offered.token
+    )
+
+    [message] = outbox
+    assert message.to == [offered.stakeholder.email]
+    assert _calendar_parts(message) == {}
+
+
+@pytest.mark.django_db
+def test_an_expired_offer_tells_the_person_once_and_offers_the_next(
+    django_capture_on_commit_callbacks,
+):
+    meeting = MeetingFactory(capacity=1)
+    lapsed = _offered(meeting, 1, expires_at=timezone.now() - dt.timedelta(minutes=5))
+    following = _waiting(meeting, 2)
+
+    expired, outbox = _sent(
+        django_capture_on_commit_callbacks, services.registrations_expire_offers
+    )
+    _again, outbox_again = _sent(
+        django_capture_on_commit_callbacks, services.registrations_expire_offers
+    )
+
+    assert expired == 1
+    assert sorted((m.to[0], m.subject) for m in outbox) == sorted(
+        [
+            (lapsed.stakeholder.email, f"Your offer of a place has expired: {meeting.title}"),
+            (following.stakeholder.email, f"A place is free for you: {meeting.title}"),
+        ]
+    )
+    lapsed_mail = next(m for m in outbox if m.to == [lapsed.stakeholder.email])
+    assert _calendar_parts(lapsed_mail) == {}
+    assert "passed to the next person" in lapsed_mail.body
+    assert outbox_again == []
+
+
+@pytest.mark.django_db
+def test_no_expiry_notice_for_an_offer_on_a_cancelled_meeting(django_capture_on_commit_callbacks):
+    meeting = MeetingFactory(capacity=1, status=MeetingStatus.CANCELLED)
+    lapsed = _offered(meeting, 1, expires_at=timezone.now() - dt.timedelta(minutes=5))
+
+    expired, outbox = _sent(
+        django_capture_on_commit_callbacks, services.registrations_expire_offers
+    )
+
+    lapsed.refresh_from_db()
+    assert (expired, lapsed.status, outbox) == (1, RegistrationStatus.CANCELLED, [])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_expiry_runs_at_once_tell_the_lapsed_person_once():
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    meeting = MeetingFactory(capacity=3)
+    lapsed = [
+        _offered(meeting, i, expires_at=timezone.now() - dt.timedelta(minutes=5))
+        for i in range(1, 4)
+    ]
+    mail.outbox.clear()
+
+    errors = _twice_at_once(services.registrations_expire_offers)
+
+    assert errors == []
+    expired_mail = [m for m in mail.outbox if m.subject.startswith("Your offer of a place has")]
+    assert sorted(m.to[0] for m in expired_mail) == sorted(r.stakeholder.email for r in lapsed)
+
+
+# --- Session changes ---------------------------------------------------------------------------
+
+
+def _session_update(session, **data):
+    return services.session_update(session_id=session.pk, data=data, facilitators=[], actor=None)
+
+
+@pytest.mark.django_db
+def test_a_breakout_room_change_tells_only_the_people_placed_in_it(
+    django_capture_on_commit_callbacks,
+):
+    meeting = MeetingFactory()
+    breakout = SessionFactory(meeting=meeting, room="Room 1")
+    other = SessionFactory(meeting=meeting, room="Room 2")
+    placed = [RegistrationFactory(meeting=meeting, breakout=breakout) for _ in range(2)]
+    RegistrationFactory(meeting=meeting, breakout=other)
+    RegistrationFactory(meeting=meeting, breakout=breakout, status=RegistrationStatus.CANCELLED)
+
+    _result, outbox = _sent(
+        django_capture_on_commit_callbacks, _session_update, breakout, room="Committee Room 4"
+    )
+
+    assert sorted(m.to[0] for m in outbox) == sorted(r.stakeholder.email for r in placed)
+    for message in outbox:
+        assert message.subject == f"Session changed: {breakout.title}"
+        assert "- Room: Committee Room 4" in message.body
+        assert "Time:" not in message.body
+        # The meeting's calendar entry is unchanged, so no REQUEST rides along.
+        assert _calendar_parts(message) == {}
+    meeting.refresh_from_db()
+    assert meeting.ical_sequence == 0
+
+
+@pytest.mark.django_db
+def test_a_plenary_time_change_tells_everyone_confirmed_in_london_time(
+    django_capture_on_commit_callbacks,
+):
+    # 13 July 2027 is in BST: 18:00 in London is 17:00 UTC.
+    start = dt.datetime(2027, 7, 13, 17, 0, tzinfo=dt.UTC)
+    meeting = MeetingFactory(start=start, end=start + dt.timedelta(hours=3))
+    plenary = SessionFactory(
+        meeting=meeting, kind=SessionKind.PLENARY, start=start, end=start + dt.timedelta(hours=1)
+    )
+    everyone = [RegistrationFactory(meeting=meeting) for _ in range(3)]
+    _waiting(meeting, 1)
+    later = start + dt.timedelta(minutes=30)
+
+    _result, outbox = _sent(
+        django_capture_on_commit_callbacks,
+        _session_update,
+        plenary,
+        start=later,
+        end=later + dt.timedelta(hours=1),
+    )
+
+    assert sorted(m.to[0] for m in outbox) == sorted(r.stakeholder.email for r in everyone)
+    assert "- Time: Tuesday 13 July 2027, 18:30 to 19:30" in outbox[0].body
+
+
+@pytest.mark.django_db
+def test_a_session_change_repeated_later_is_sent_again(django_capture_on_commit_callbacks):
+    meeting = MeetingFactory()
+    breakout = SessionFactory(meeting=meeting, room="Room 1")
+    RegistrationFactory(meeting=meeting, breakout=breakout)
+
+    _r1, first = _sent(django_capture_on_commit_callbacks, _session_update, breakout, room="B")
+    _r2, second = _sent(django_capture_on_commit_callbacks, _session_update, breakout, room="A")
+    _r3, third = _sent(django_capture_on_commit_callbacks, _session_update, breakout, room="B")
+
+    assert [len(first), len(second), len(third)] == [1, 1, 1]
+
+
+@pytest.mark.django_db
+def test_a_session_title_change_or_a_draft_meeting_sends_nothing(
+    django_capture_on_commit_callbacks,
+):
+    breakout = SessionFactory(room="Room 1")
+    RegistrationFactory(meeting=breakout.meeting, breakout=breakout)
+    draft_session = SessionFactory(meeting=MeetingFactory(status=MeetingStatus.DRAFT))
+    RegistrationFactory(meeting=draft_session.meeting, breakout=draft_session)
+
+    _r1, retitled = _sent(
+        django_capture_on_commit_callbacks, _session_update, breakout, title="New name"
+    )
+    _r2, draft = _sent(
+        django_capture_on_commit_callbacks, _session_update, draft_session, room="Room 9"
+    )
+
+    assert (retitled, draft) == ([], [])
+
+
+@pytest.mark.django_db
+def test_a_session_cannot_move_outside_the_meetings_times(django_capture_on_commit_callbacks):
+    from django.core.exceptions import ValidationError
+
+    meeting = MeetingFactory()
+    breakout = SessionFactory(meeting=meeting)
+    RegistrationFactory(meeting=meeting, breakout=breakout)
+
+    with pytest.raises(ValidationError) as excinfo:
+        _sent(
+            django_capture_on_commit_callbacks,
+            _session_update,
+            breakout,
+            end=meeting.end + dt.timedelta(minutes=15),
+        )
+
+    assert "change the meeting's start or end first" in excinfo.value.message_dict["start"][0]
+    breakout.refresh_from_db()
+    assert breakout.end < meeting.end
+    assert mail.outbox == []

@@ -118,6 +118,38 @@ def test_registering_twice_with_the_same_email_returns_the_first_registration():
     assert Stakeholder.objects.count() == 1
 
 
+def test_registering_again_records_no_second_consent_or_question():
+    meeting = MeetingFactory(capacity=5)
+    first = _register(meeting, "kofi@example.org", first_name="Kofi", attendee_list_ok=True)
+    stakeholder = Stakeholder.objects.get()
+
+    second = _register(
+        meeting,
+        "kofi@example.org",
+        attendee_list_ok=True,
+        join_stakeholder_list=True,
+        panel_questions=("A second question",),
+    )
+
+    assert (second.created, second.registration.pk) == (False, first.registration.pk)
+    assert list(
+        ConsentRecord.objects.filter(stakeholder=stakeholder).values_list(
+            "purpose__slug", flat=True
+        )
+    ) == ["attendee-list"]
+    assert not PanelQuestion.objects.exists()
+
+
+def test_a_refused_registration_leaves_no_stakeholder_and_no_consent():
+    meeting = MeetingFactory(status=MeetingStatus.CANCELLED)
+
+    with pytest.raises(RegistrationRefused):
+        _register(meeting, "late@example.org", attendee_list_ok=True)
+
+    assert not Stakeholder.objects.exists()
+    assert not ConsentRecord.objects.exists()
+
+
 def test_signed_in_representative_registers_as_their_stakeholder(representative):
     stakeholder = StakeholderFactory(email="rep-own@example.org", user=representative)
     meeting = MeetingFactory()
@@ -502,6 +534,79 @@ def test_the_same_person_from_two_tabs_at_once_gets_one_registration():
     assert {r.registration.pk for r in results} == {Registration.objects.get().pk}
     assert sorted(r.created for r in results) == [False, True]
     assert Stakeholder.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_at_once_with_consents_record_each_consent_once(consent_purposes):
+    meeting = MeetingFactory(capacity=10)
+
+    results = _run_at_once(
+        [
+            lambda: _register(
+                meeting,
+                "tabs@example.org",
+                first_name="Tab",
+                attendee_list_ok=True,
+                join_stakeholder_list=True,
+                panel_questions=("Will the slides be shared?",),
+            )
+            for _ in range(4)
+        ]
+    )
+
+    assert [r for r in results if isinstance(r, Exception)] == []
+    registration = Registration.objects.get()
+    assert {r.registration.pk for r in results} == {registration.pk}
+    assert sorted(r.created for r in results) == [False, False, False, True]
+    assert sorted(
+        ConsentRecord.objects.filter(action=ConsentAction.GIVEN).values_list(
+            "purpose__slug", flat=True
+        )
+    ) == ["attendee-list", "meeting-invitations"]
+    assert list(PanelQuestion.objects.values_list("registration_id", flat=True)) == [
+        registration.pk
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rush_keeps_area_reservations_and_breakout_capacity():
+    meeting = MeetingFactory(capacity=10)
+    reserved_area, other_area = AreaFactory(name="Hackney"), AreaFactory(name="Harrow")
+    AreaReservationFactory(
+        meeting=meeting,
+        area=reserved_area,
+        places=3,
+        release_at=timezone.now() + dt.timedelta(days=3),
+    )
+    first = SessionFactory(meeting=meeting, kind=SessionKind.BREAKOUT, capacity=4, order=1)
+    second = SessionFactory(meeting=meeting, kind=SessionKind.BREAKOUT, capacity=4, order=2)
+    people = [(f"other{i}@example.org", other_area.pk) for i in range(20)] + [
+        (f"local{i}@example.org", reserved_area.pk) for i in range(5)
+    ]
+
+    results = _run_at_once(
+        [
+            lambda email=email, area_id=area_id: _register(meeting, email, area_id=area_id)
+            for email, area_id in people
+        ]
+    )
+
+    assert [r for r in results if isinstance(r, Exception)] == []
+    rows = Registration.objects.filter(meeting=meeting)
+    confirmed = rows.filter(status=RegistrationStatus.CONFIRMED)
+    assert confirmed.count() == 10
+    # The three reserved places went to the reserved area, whoever came first.
+    assert confirmed.filter(area=reserved_area).count() >= 3
+    assert confirmed.filter(area=other_area).count() <= 7
+    assert confirmed.filter(breakout=first).count() == 4
+    assert confirmed.filter(breakout=second).count() == 4
+    assert confirmed.filter(breakout__isnull=True).count() == 2
+    positions = sorted(
+        rows.filter(status=RegistrationStatus.WAITLISTED).values_list(
+            "waitlist_position", flat=True
+        )
+    )
+    assert positions == list(range(1, 16))
 
 
 @pytest.mark.django_db(transaction=True)

@@ -759,3 +759,37 @@ def test_capacity_cut_and_a_registration_at_once_never_leave_it_oversold():
     ).count()
     assert confirmed <= meeting.capacity
     assert (meeting.capacity, confirmed) in {(3, 3), (2, 2)}
+
+
+def test_a_session_starting_before_its_meeting_is_refused():
+    meeting = MeetingFactory()
+
+    with pytest.raises(ValidationError) as excinfo:
+        services.session_create(
+            meeting_id=meeting.pk,
+            data={
+                "kind": SessionKind.PLENARY,
+                "title": "Welcome",
+                "start": meeting.start - dt.timedelta(minutes=30),
+                "end": meeting.start + dt.timedelta(minutes=15),
+            },
+            facilitators=[],
+            actor=None,
+        )
+
+    assert "within the meeting's times" in excinfo.value.message_dict["start"][0]
+    assert meeting.sessions.count() == 0
+
+
+def test_a_room_change_leaves_a_session_that_a_moved_meeting_left_behind_alone():
+    breakout = SessionFactory(room="Room 1")
+    Meeting.objects.filter(pk=breakout.meeting_id).update(
+        start=breakout.end + dt.timedelta(hours=1), end=breakout.end + dt.timedelta(hours=3)
+    )
+
+    services.session_update(
+        session_id=breakout.pk, data={"room": "Room 2"}, facilitators=[], actor=None
+    )
+
+    breakout.refresh_from_db()
+    assert breakout.room == "Room 2"

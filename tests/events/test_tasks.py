@@ -70,3 +70,20 @@ def test_beat_schedule_declares_the_registration_jobs(settings):
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
 
     assert {"events.expire_offers", "events.wipe_access_requirements"} <= tasks
+
+
+def test_every_scheduled_notification_is_in_the_one_beat_schedule(settings):
+    from config.celery_app import app
+
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    notifications = {
+        "events.send_reminders",  # 7 and 1 days before, Meeting.reminder_days
+        "events.notify_prereading",
+        "events.send_joining_instructions",
+        "events.expire_offers",  # expiry notices and the offers that follow
+        "events.send_surveys",
+        "events.start_due_campaigns",
+    }
+
+    assert notifications <= scheduled
+    assert notifications <= set(app.tasks)

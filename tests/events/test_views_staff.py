@@ -17,6 +17,7 @@ from tests.factories import (
     MeetingFactory,
     PanelQuestionFactory,
     RegistrationFactory,
+    SeriesFactory,
     SessionFactory,
     StakeholderFactory,
 )
@@ -383,3 +384,50 @@ def test_representation_shows_population_shares_once_every_area_has_a_figure(sta
     assert rows["camden"].attendee_share == 100.0
     assert round(rows["camden"].population_share, 3) == round(100 / 33, 3)
     assert "Share of London's population" in page.content.decode()
+
+
+def test_published_representation_shows_small_totals_as_fewer_than_everywhere(staff_client):
+    areas_load()
+    series = SeriesFactory()
+    earlier = MeetingFactory(series=series, start=dt.datetime(2026, 3, 3, 18, tzinfo=dt.UTC))
+    earlier.end = earlier.start + dt.timedelta(hours=2)
+    earlier.save()
+    RegistrationFactory.create_batch(12, meeting=earlier, attended_at=earlier.start)
+    meeting = MeetingFactory(series=series)
+    camden = Area.objects.get(name="Camden")
+    RegistrationFactory.create_batch(4, meeting=meeting, area=camden, stakeholder__area=camden)
+
+    page = staff_client.get(
+        reverse("events:staff_representation", args=[meeting.pk]), {"published": "1"}
+    )
+
+    text = page.content.decode()
+    assert "fewer than 10 registered, 0 attended." in text
+    assert "4 registered" not in text
+    assert [(p.registered_display, p.attended_display) for p in page.context["series_points"]] == [
+        ("12", "12"),
+        ("fewer than 10", "0"),
+    ]
+    assert "Areas represented" not in text
+
+
+def test_published_representation_leaves_out_empty_areas_when_every_area_is_withheld(
+    staff_client,
+):
+    areas_load()
+    meeting = MeetingFactory()
+    # Ten areas with one person each and a total of ten: "fewer than 10" in each would pin them
+    # all at one, so the whole table is withheld, and the list of empty areas must go with it.
+    for area in Area.objects.order_by("name")[:10]:
+        RegistrationFactory(meeting=meeting, area=area, stakeholder__area=area)
+
+    published = staff_client.get(
+        reverse("events:staff_representation", args=[meeting.pk]), {"published": "1"}
+    )
+    exact = staff_client.get(reverse("events:staff_representation", args=[meeting.pk]))
+
+    assert published.context["tables"]["areas"].all_withheld is True
+    assert "Save these areas as a segment" not in published.content.decode()
+    assert "10 of 33 London areas represented" not in published.content.decode()
+    assert "10 of 33 London areas represented" in exact.content.decode()
+    assert "Save these areas as a segment" in exact.content.decode()

@@ -14,6 +14,7 @@ import logging as _logging  # noqa: E402
 import secrets as _secrets  # noqa: E402
 import uuid as _uuid  # noqa: E402
 from dataclasses import dataclass as _dataclass  # noqa: E402
+from typing import NamedTuple as _NamedTuple  # noqa: E402
 
 from django.conf import settings as _settings  # noqa: E402
 from django.core import signing as _signing  # noqa: E402
@@ -1782,17 +1783,51 @@ def campaign_email_context(*, campaign) -> dict:
 def campaign_recipient_values(*, stakeholder, invitation_url: str) -> dict:
     """One recipient's personal values (the `recipient` part of the invitation template)."""
     organisation = next(iter(stakeholder.organisations.all()), None)
+    return _recipient_values(
+        first_name=stakeholder.first_name,
+        full_name=stakeholder.full_name,
+        organisation=organisation.name if organisation else "",
+        invitation_url=invitation_url,
+    )
+
+
+def _recipient_values(*, first_name: str, full_name: str, organisation: str, invitation_url: str):
     line = (
         _gettext("We would particularly like to hear from people at %(organisation)s.")
-        % {"organisation": organisation.name}
+        % {"organisation": organisation}
         if organisation
         else ""
     )
     return {
-        "first_name": stakeholder.first_name or stakeholder.full_name or _gettext("colleague"),
-        "organisation": organisation.name if organisation else "",
+        "first_name": first_name or full_name or _gettext("colleague"),
+        "organisation": organisation,
         "organisation_line": line,
         "invitation_url": invitation_url,
+    }
+
+
+def _campaign_people(stakeholder_ids: list[int]) -> dict[int, tuple[str, str, str, str]]:
+    """(email, first name, full name, first organisation by name) per stakeholder: what an
+    invitation uses, as plain values, since a chunk loads thousands of people."""
+    from engage.models import Membership, Stakeholder
+
+    organisation: dict[int, str] = {}
+    for stakeholder_id, name in (
+        Membership.objects.filter(stakeholder_id__in=stakeholder_ids)
+        .order_by("stakeholder_id", "organisation__name")
+        .values_list("stakeholder_id", "organisation__name")
+    ):
+        organisation.setdefault(stakeholder_id, name)
+    return {
+        pk: (
+            email,
+            first,
+            " ".join(part for part in (first, last) if part),
+            organisation.get(pk, ""),
+        )
+        for pk, email, first, last in Stakeholder.objects.filter(
+            pk__in=stakeholder_ids
+        ).values_list("pk", "email", "first_name", "last_name")
     }
 
 
@@ -1912,36 +1947,52 @@ def campaigns_start_due(*, now: _dt.datetime | None = None) -> list[int]:
     return [c.pk for c in due]
 
 
+class _PendingInvitation(_NamedTuple):
+    pk: int
+    stakeholder_id: int
+    token: _uuid.UUID
+
+
+def _invitations_insert_missing(*, campaign_id: int, stakeholder_ids: list[int]) -> None:
+    """One Invitation per stakeholder of the chunk that has none for this campaign yet."""
+    if _connection.vendor == "postgresql":
+        # One statement, tokens made by the database: the ORM's bulk_create built a model
+        # instance and a Python UUID per person, most of a chunk's time.
+        table = _connection.ops.quote_name(_Invitation._meta.db_table)
+        with _connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (campaign_id, stakeholder_id, token, created_at) "  # noqa: S608
+                "SELECT %s, person, gen_random_uuid(), %s FROM unnest(%s::bigint[]) AS person "
+                "ON CONFLICT DO NOTHING",
+                [campaign_id, _timezone.now(), stakeholder_ids],
+            )
+        return
+    _Invitation.objects.bulk_create(
+        [_Invitation(campaign_id=campaign_id, stakeholder_id=pk) for pk in stakeholder_ids],
+        ignore_conflicts=True,
+    )
+
+
 def _campaign_fanout_chunk(*, campaign, context: dict, stakeholder_ids: list[int]) -> list[int]:
     """Invitations and emails for one chunk of stakeholders, handed to the batch sender on commit.
 
     Returns the ids of this chunk's emails still waiting to be sent (new or left by a dead run).
     """
-    from django.db.models import Prefetch as _Prefetch
-
     from engage.mail.services import BulkRecipient, emails_queue_bulk, emails_send_batch_queue
-    from engage.models import Organisation, Stakeholder
 
     with _transaction.atomic():
-        _Invitation.objects.bulk_create(
-            [_Invitation(campaign=campaign, stakeholder_id=pk) for pk in stakeholder_ids],
-            ignore_conflicts=True,
-        )
-        # SKIP LOCKED: a second fan-out running at once leaves these rows to the first.
-        pending = list(
-            _Invitation.objects.select_for_update(skip_locked=True, of=("self",))
+        _invitations_insert_missing(campaign_id=campaign.pk, stakeholder_ids=stakeholder_ids)
+        # SKIP LOCKED: a second fan-out running at once leaves these rows to the first. Plain
+        # tuples, not model instances: a chunk holds thousands.
+        pending = [
+            _PendingInvitation(*row)
+            for row in _Invitation.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(campaign=campaign, stakeholder_id__in=stakeholder_ids, email__isnull=True)
             .order_by("pk")
-        )
+            .values_list("pk", "stakeholder_id", "token")
+        ]
         if pending:
-            # Only what the invitation uses: a chunk loads thousands of people.
-            people = (
-                Stakeholder.objects.only("email", "first_name", "last_name")
-                .prefetch_related(
-                    _Prefetch("organisations", queryset=Organisation.objects.only("name"))
-                )
-                .in_bulk([i.stakeholder_id for i in pending])
-            )
+            people = _campaign_people([i.stakeholder_id for i in pending])
             keys = {i.pk: f"invite:{campaign.pk}:{i.stakeholder_id}" for i in pending}
             # One reverse() per chunk: the link differs only in its invitation token.
             register_url = _invitation_link(meeting=campaign.meeting)
@@ -1950,10 +2001,12 @@ def _campaign_fanout_chunk(*, campaign, context: dict, stakeholder_ids: list[int
                 context=context,
                 recipients=[
                     BulkRecipient(
-                        to_email=people[i.stakeholder_id].email,
+                        to_email=people[i.stakeholder_id][0],
                         stakeholder_id=i.stakeholder_id,
-                        values=campaign_recipient_values(
-                            stakeholder=people[i.stakeholder_id],
+                        values=_recipient_values(
+                            first_name=people[i.stakeholder_id][1],
+                            full_name=people[i.stakeholder_id][2],
+                            organisation=people[i.stakeholder_id][3],
                             invitation_url=f"{register_url}?invitation={i.token}",
                         ),
                         dedupe_key=keys[i.pk],

@@ -100,6 +100,10 @@ def test_send_now_invites_each_eligible_person_once_with_a_personal_link(
     meeting = MeetingFactory(title="Public review meeting: summer")
     invited, _left = audience_with_every_reason(meeting)
     organisation = OrganisationFactory(name="Brixton Youth Forum")
+    # Of several organisations the invitation names the first by name.
+    Membership.objects.create(
+        stakeholder=invited[0], organisation=OrganisationFactory(name="Tulse Hill Residents")
+    )
     Membership.objects.create(stakeholder=invited[0], organisation=organisation)
     campaign = CampaignFactory(meeting=meeting, subject="Join us in July")
     mail.outbox.clear()

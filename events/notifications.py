@@ -386,6 +386,32 @@ def _reminders_due(registration: Registration, now: _dt.datetime) -> tuple[list[
     return due, send
 
 
+def reminders_rearm(*, meeting_id: int, now: _dt.datetime | None = None) -> int:
+    """After a meeting moves, un-mark each sent reminder whose moment is now ahead again.
+
+    A meeting moved a week later after its 7-day reminder went out gets that reminder again, a
+    week before the new date. A reminder whose moment has passed under the new date stays marked:
+    the change notice has just told people the new time. Call it in the transaction that moves
+    the meeting. Returns how many registrations were changed.
+    """
+    now = now or timezone.now()
+    meeting = Meeting.objects.get(pk=meeting_id)
+    changed = []
+    for registration in Registration.objects.select_for_update().filter(
+        meeting_id=meeting_id, status=RegistrationStatus.CONFIRMED
+    ):
+        kept = [
+            days
+            for days in registration.reminders_sent
+            if meeting.start - _dt.timedelta(days=int(days)) <= now
+        ]
+        if kept != registration.reminders_sent:
+            registration.reminders_sent = kept
+            changed.append(registration)
+    Registration.objects.bulk_update(changed, ["reminders_sent"])
+    return len(changed)
+
+
 def registration_reminder_send(
     *, registration_id: int, now: _dt.datetime | None = None
 ) -> int | None:
@@ -393,7 +419,7 @@ def registration_reminder_send(
 
     When two reminders are due at once (the job was down), only the nearer one goes out and both
     are marked. Side effects: appends to Registration.reminders_sent under a row lock and queues
-    one email (dedupe key "reminder:<registration>:<days>"). Returns the days of the reminder sent.
+    one email (dedupe key "reminder:<registration>:<days>:<start>"). Returns the days sent.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -418,7 +444,8 @@ def registration_reminder_send(
             template="events/reminder",
             context={**registrant_context(registration), "days": send},
             stakeholder=registration.stakeholder,
-            dedupe_key=f"reminder:{registration.pk}:{send}",
+            # The start is in the key: after a move, reminders_rearm lets a reminder go again.
+            dedupe_key=f"reminder:{registration.pk}:{send}:{registration.meeting.start:%Y%m%dT%H%M}",
             calendar=registration_calendar(registration, method=ical.METHOD_REQUEST),
             calendar_method=ical.METHOD_REQUEST,
         )

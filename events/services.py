@@ -1006,6 +1006,10 @@ def meeting_update(*, meeting_id: int, data: dict, actor) -> tuple[Meeting, dict
         "meeting updated",
         extra={"meeting_id": meeting.pk, "actor_id": _actor_id(actor), "fields": sorted(changes)},
     )
+    if "start" in changes:
+        from events import notifications
+
+        notifications.reminders_rearm(meeting_id=meeting.pk)
     if significant and meeting.status == MeetingStatus.PUBLISHED:
         from events import notifications
 

@@ -635,3 +635,68 @@ def test_a_session_cannot_move_outside_the_meetings_times(django_capture_on_comm
     breakout.refresh_from_db()
     assert breakout.end < meeting.end
     assert mail.outbox == []
+
+
+def _week_reminder_already_sent(django_capture_on_commit_callbacks):
+    """A meeting five days ahead whose 7-day reminder went out two days ago."""
+    meeting = MeetingFactory(start=timezone.now() + 5 * DAY)
+    registration = _registered(meeting)
+    sent, _outbox = _sent(
+        django_capture_on_commit_callbacks,
+        notifications.reminders_send_due,
+        now=meeting.start - 7 * DAY + dt.timedelta(minutes=5),
+    )
+    assert sent == 1
+    return meeting, registration
+
+
+@pytest.mark.django_db
+def test_a_meeting_moved_later_sends_its_week_reminder_again_before_the_new_date(
+    django_capture_on_commit_callbacks,
+):
+    meeting, registration = _week_reminder_already_sent(django_capture_on_commit_callbacks)
+    moved = meeting.start + 7 * DAY
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.meeting_update(
+            meeting_id=meeting.pk, data={"start": moved, "end": meeting.end + 7 * DAY}, actor=None
+        )
+    cleared = Registration.objects.get(pk=registration.pk).reminders_sent
+    early, none_yet = _sent(
+        django_capture_on_commit_callbacks,
+        notifications.reminders_send_due,
+        now=moved - 7 * DAY - dt.timedelta(hours=1),
+    )
+    sent, again = _sent(
+        django_capture_on_commit_callbacks,
+        notifications.reminders_send_due,
+        now=moved - 7 * DAY + dt.timedelta(minutes=5),
+    )
+
+    assert cleared == []
+    assert (early, none_yet) == (0, [])
+    assert sent == 1
+    assert [m.subject for m in again] == [f"In 7 days: {meeting.title}"]
+
+
+@pytest.mark.django_db
+def test_a_meeting_moved_by_an_hour_sends_no_reminder_twice(django_capture_on_commit_callbacks):
+    meeting, registration = _week_reminder_already_sent(django_capture_on_commit_callbacks)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.meeting_update(
+            meeting_id=meeting.pk,
+            data={
+                "start": meeting.start + dt.timedelta(hours=1),
+                "end": meeting.end + dt.timedelta(hours=1),
+            },
+            actor=None,
+        )
+    sent, outbox = _sent(
+        django_capture_on_commit_callbacks,
+        notifications.reminders_send_due,
+        now=timezone.now() + dt.timedelta(hours=1),
+    )
+
+    assert Registration.objects.get(pk=registration.pk).reminders_sent == [7]
+    assert (sent, outbox) == (0, [])

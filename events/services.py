@@ -1006,13 +1006,11 @@ def meeting_update(*, meeting_id: int, data: dict, actor) -> tuple[Meeting, dict
         "meeting updated",
         extra={"meeting_id": meeting.pk, "actor_id": _actor_id(actor), "fields": sorted(changes)},
     )
-    if "start" in changes:
-        from events import notifications
+    from events import notifications
 
+    if "start" in changes:
         notifications.reminders_rearm(meeting_id=meeting.pk)
     if significant and meeting.status == MeetingStatus.PUBLISHED:
-        from events import notifications
-
         notifications.meeting_changed_notify(
             meeting.pk,
             {

@@ -244,13 +244,14 @@ STAKEHOLDER_FILTER_KEYS = (
 # list page. They are kept in the cache, shared by every process when REDIS_URL is set. Services
 # that add tags forget them on commit; anything else (an area or purpose edited in the admin)
 # shows within FILTER_CHOICES_SECONDS.
-FILTER_CHOICES_CACHE_KEY = "engage:stakeholder-filter-choices:1"
+FILTER_CHOICES_CACHE_KEY = "engage:stakeholder-filter-choices:2"
 FILTER_CHOICES_SECONDS = 60
 
 
 def stakeholder_filter_choices() -> dict:
-    """The list's filter options as plain data: `areas` [(slug, name)], `tags` [name] and
-    `purposes` [(id, slug, name)] of active purposes, in display order. Cached (see above)."""
+    """The list's filter options as plain data: `areas` [(slug, name)], `area_ids` [(id, name)],
+    `tags` [name] and `purposes` [(id, slug, name)] of active purposes, in display order. Cached
+    (see above); the registration form's area list uses `area_ids`."""
     from django.core.cache import cache
 
     from engage.models import Area, ConsentPurpose, Tag
@@ -259,6 +260,7 @@ def stakeholder_filter_choices() -> dict:
     if choices is None:
         choices = {
             "areas": list(Area.objects.values_list("slug", "name")),
+            "area_ids": list(Area.objects.values_list("pk", "name")),
             "tags": list(Tag.objects.values_list("name", flat=True)),
             "purposes": list(
                 ConsentPurpose.objects.filter(active=True).values_list("pk", "slug", "name")

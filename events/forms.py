@@ -3,7 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from engage.models import Area, ConsentPurpose
+from engage.models import ConsentPurpose
+from engage.selectors import stakeholder_filter_choices
 from events.services import (
     PURPOSE_ACCESS_NEEDS,
     PURPOSE_ATTENDEE_LIST,
@@ -52,12 +53,12 @@ class RegistrationForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )
-    area = forms.ModelChoiceField(
+    area = forms.TypedChoiceField(
         label=_("Your area"),
         help_text=_("The borough you live or work in, or the City of London."),
-        queryset=Area.objects.order_by("name"),
+        coerce=int,
+        empty_value=None,
         required=False,
-        empty_label=_("Choose an area"),
     )
     organisation_name = forms.CharField(
         label=_("Organisation or community you represent (optional)"),
@@ -93,10 +94,27 @@ class RegistrationForm(forms.Form):
     attendee_list_ok = forms.BooleanField(required=False)
     join_stakeholder_list = forms.BooleanField(required=False)
 
-    def __init__(self, *args, breakouts, email: str, ask_to_join: bool = True, **kwargs):
-        """`breakouts` is [(session, places_left or None)]; `email` is the checked address."""
+    def __init__(
+        self,
+        *args,
+        breakouts,
+        email: str,
+        ask_to_join: bool = True,
+        for_checking: bool = False,
+        **kwargs,
+    ):
+        """`breakouts` is [(session, places_left or None)]; `email` is the checked address.
+
+        `for_checking`: the form only checks a submission and is not shown, so the consent boxes'
+        wording is not needed and which purposes are active comes from the cache.
+        """
         super().__init__(*args, **kwargs)
         self.email = email
+        # The areas are reference data: from the cache, not a query on every submission.
+        self.fields["area"].choices = [
+            ("", _("Choose an area")),
+            *sorted(stakeholder_filter_choices()["area_ids"], key=lambda area: area[1]),
+        ]
         self.full_breakouts = {str(s.pk) for s, left in breakouts if left == 0}
         choices = []
         for session, left in breakouts:
@@ -108,24 +126,26 @@ class RegistrationForm(forms.Form):
             self.fields["breakout_preferences"].choices = choices
         else:
             del self.fields["breakout_preferences"]
-        purposes = {
-            p.slug: p
-            for p in ConsentPurpose.objects.filter(
-                slug__in=[PURPOSE_ACCESS_NEEDS, PURPOSE_ATTENDEE_LIST, PURPOSE_MEETING_INVITATIONS],
-                active=True,
+        asked = [PURPOSE_ACCESS_NEEDS, PURPOSE_ATTENDEE_LIST, PURPOSE_MEETING_INVITATIONS]
+        if for_checking:
+            active = {slug for _pk, slug, _name in stakeholder_filter_choices()["purposes"]}
+            wordings = {slug: "" for slug in asked if slug in active}
+        else:
+            wordings = dict(
+                ConsentPurpose.objects.filter(slug__in=asked, active=True).values_list(
+                    "slug", "wording"
+                )
             )
-        }
         consent_fields = {
             "access_consent": PURPOSE_ACCESS_NEEDS,
             "attendee_list_ok": PURPOSE_ATTENDEE_LIST,
             "join_stakeholder_list": PURPOSE_MEETING_INVITATIONS,
         }
         for name, slug in consent_fields.items():
-            purpose = purposes.get(slug)
-            if purpose is None or (name == "join_stakeholder_list" and not ask_to_join):
+            if slug not in wordings or (name == "join_stakeholder_list" and not ask_to_join):
                 del self.fields[name]
             else:
-                self.fields[name].label = purpose.wording
+                self.fields[name].label = wordings[slug]
         self.access_requirements_kept = "access_consent" in self.fields
         if not self.access_requirements_kept:
             del self.fields["access_requirements"]
@@ -161,12 +181,11 @@ class RegistrationForm(forms.Form):
 
     def details(self) -> RegistrationDetails:
         data = self.cleaned_data
-        area = data.get("area")
         return RegistrationDetails(
             email=self.email,
             first_name=data["first_name"].strip(),
             last_name=data.get("last_name", "").strip(),
-            area_id=area.pk if area else None,
+            area_id=data.get("area"),
             organisation_name=data.get("organisation_name", ""),
             breakout_preference_ids=tuple(int(pk) for pk in data.get("breakout_preferences", [])),
             access_requirements=data.get("access_requirements", ""),

@@ -181,6 +181,9 @@ class Registration(models.Model):
     reminders_sent = models.JSONField(default=list, blank=True)
     joining_instructions_sent_at = models.DateTimeField(null=True, blank=True)
     survey_sent_at = models.DateTimeField(null=True, blank=True)
+    # The email this registration is owed and not yet queued (events.notifications
+    # REGISTRATION_NOTICES), or "": written with the change it announces, cleared by the sender.
+    notice_pending = models.CharField(max_length=20, blank=True, default="")
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -194,7 +197,13 @@ class Registration(models.Model):
                 name="waitlist_position_unique",
             ),
         ]
-        indexes = [models.Index(fields=["meeting", "status"], name="registration_meeting_status")]
+        indexes = [
+            models.Index(fields=["meeting", "status"], name="registration_meeting_status"),
+            # The sender's sweep reads only the few rows still owed an email.
+            models.Index(
+                fields=["id"], condition=~Q(notice_pending=""), name="registration_notice_pending"
+            ),
+        ]
 
 
 class PanelQuestion(models.Model):

@@ -6,6 +6,7 @@ queued through the one mail path, with a dedupe key so a repeated call sends not
 
 import datetime as _dt
 import logging
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import transaction
@@ -62,38 +63,71 @@ def _registrants_notify(
     return count
 
 
-def meeting_cancelled_notify(meeting_id: int) -> int:
-    """Queue a cancellation email to every confirmed registrant of the meeting.
+def meeting_cancelled_notify(meeting_id: int, *, registrants: bool = True) -> int:
+    """Queue a cancellation email to every confirmed registrant (when `registrants`: the meeting
+    was published) and to every facilitator of its sessions, draft or published.
 
-    Side effects: one OutboundEmail per registrant (dedupe key "meeting-cancelled:<meeting>:<reg>").
-    Returns how many registrants were addressed.
+    Each carries a CANCEL for the recipient's copy, except a facilitator's when a registrant email
+    goes to the same address (see _meeting_facilitators_notify). Nothing for facilitators of a
+    meeting already over. Side effects: one OutboundEmail per person, keyed
+    "meeting-cancelled:<meeting>:<registration>" or "meeting-facilitator-cancelled:<meeting>:<user>".
+    Returns how many people were addressed.
     """
     meeting = Meeting.objects.get(pk=meeting_id)
+    count = 0
     # The caller has raised ical_sequence, so calendars drop the entry they hold.
-    return _registrants_notify(
+    if registrants:
+        count = _registrants_notify(
+            meeting,
+            template="events/meeting_cancelled",
+            dedupe_prefix=f"meeting-cancelled:{meeting.pk}",
+            method=ical.METHOD_CANCEL,
+        )
+    count += _meeting_facilitators_notify(
         meeting,
-        template="events/meeting_cancelled",
-        dedupe_prefix=f"meeting-cancelled:{meeting.pk}",
+        template="events/meeting_cancelled_facilitator",
+        key_prefix=f"meeting-facilitator-cancelled:{meeting.pk}",
         method=ical.METHOD_CANCEL,
+        registrants_told=registrants,
     )
+    return count
 
 
 def meeting_changed_notify(meeting_id: int, changes: dict) -> int:
-    """Queue an update email to every confirmed registrant, listing what changed.
+    """Queue an update email listing what changed, with the meeting's REQUEST at its raised
+    SEQUENCE, to every confirmed registrant of a published meeting and to every facilitator of its
+    sessions, draft or published.
 
-    `changes` maps a field label to its new value, as text. Side effects: one OutboundEmail per
-    registrant, deduplicated per calendar sequence ("meeting-changed:<meeting>:<sequence>:<reg>").
-    Returns how many registrants were addressed.
+    `changes` maps a field label to its new value, as text. A facilitator who runs several sessions
+    gets one email listing them all; one who gets the registrant email at the same address gets
+    theirs without the calendar part. Nothing for facilitators of a meeting already over. Side
+    effects: one OutboundEmail per person, deduplicated per calendar sequence
+    ("meeting-changed:<meeting>:<sequence>:<registration>",
+    "meeting-facilitator-changed:<meeting>:<sequence>:<user>"). Returns how many were addressed.
     """
     meeting = Meeting.objects.get(pk=meeting_id)
+    changes = {str(k): str(v) for k, v in changes.items()}
+    published = meeting.status == MeetingStatus.PUBLISHED
+    count = 0
     # Same UID, the raised SEQUENCE: calendars move the entry they already hold.
-    return _registrants_notify(
-        meeting,
-        template="events/meeting_changed",
-        dedupe_prefix=f"meeting-changed:{meeting.pk}:{meeting.ical_sequence}",
-        method=ical.METHOD_REQUEST,
-        extra={"changes": {str(k): str(v) for k, v in changes.items()}},
-    )
+    if published:
+        count = _registrants_notify(
+            meeting,
+            template="events/meeting_changed",
+            dedupe_prefix=f"meeting-changed:{meeting.pk}:{meeting.ical_sequence}",
+            method=ical.METHOD_REQUEST,
+            extra={"changes": changes},
+        )
+    if meeting.status in (MeetingStatus.DRAFT, MeetingStatus.PUBLISHED):
+        count += _meeting_facilitators_notify(
+            meeting,
+            template="events/meeting_changed_facilitator",
+            key_prefix=f"meeting-facilitator-changed:{meeting.pk}:{meeting.ical_sequence}",
+            method=ical.METHOD_REQUEST,
+            registrants_told=published,
+            extra={"changes": changes},
+        )
+    return count
 
 
 def _session_when_text(session) -> str:
@@ -104,22 +138,34 @@ def _session_when_text(session) -> str:
     return f"{date_format(start, 'l j F Y, H:i')} to {date_format(end, 'l j F Y, H:i')}"
 
 
-def session_changed_notify(*, session_id: int, fields: list[str], changed_at: _dt.datetime) -> int:
+def session_changed_notify(
+    *,
+    session_id: int,
+    fields: list[str],
+    changed_at: _dt.datetime,
+    skip_facilitator_ids: Iterable[int] = (),
+) -> int:
     """Queue a notice of a session's new time, room or online room to the people it affects.
 
-    A breakout's notice goes to the confirmed registrants placed in it, a plenary's to everyone
-    confirmed. `fields` are the changed ones among start, end, room and online_room. No calendar
-    part: the registrants' calendar entry is the meeting's (its own start, end and place), which
-    a session change leaves as it was (session_update keeps sessions within the meeting's times),
-    so a REQUEST would carry nothing new. Side effects: one OutboundEmail per person, keyed
-    "session-changed:<session>:<changed_at>:<registration>". Returns how many were addressed.
+    For a published meeting, a breakout's notice goes to the confirmed registrants placed in it, a
+    plenary's to everyone confirmed. Every facilitator of the session with an email address gets
+    their own notice (events/session_changed_facilitator), whatever the meeting's status, except
+    those in `skip_facilitator_ids` (just added: their assignment notice has the new details).
+    `fields` are the changed ones among start, end, room and online_room. No calendar part: the
+    registrants' calendar entry is the meeting's (its own start, end and place), which a session
+    change leaves as it was (session_update keeps sessions within the meeting's times), so a
+    REQUEST would carry nothing new. Side effects: one OutboundEmail per person, keyed
+    "session-changed:<session>:<changed_at>:<registration>" or
+    "session-facilitator-changed:<session>:<changed_at>:<user>". Returns how many were addressed.
     """
     from events.enums import SessionKind
     from events.models import Session
 
     session = Session.objects.select_related("meeting").get(pk=session_id)
     recipients = _recipients(session.meeting)
-    if session.kind == SessionKind.BREAKOUT:
+    if session.meeting.status != MeetingStatus.PUBLISHED:
+        recipients = recipients.none()
+    elif session.kind == SessionKind.BREAKOUT:
         recipients = recipients.filter(breakout=session)
     changes = {}
     if {"start", "end"} & set(fields):
@@ -143,7 +189,220 @@ def session_changed_notify(*, session_id: int, fields: list[str], changed_at: _d
             dedupe_key=f"session-changed:{session.pk}:{stamp}:{registration.pk}",
         )
         count += 1
+    for user in session.facilitators.exclude(pk__in=list(skip_facilitator_ids)).order_by("pk"):
+        email = _facilitator_email(
+            session,
+            user,
+            template="events/session_changed_facilitator",
+            key=f"session-facilitator-changed:{session.pk}:{stamp}:{user.pk}",
+            changes=changes,
+        )
+        count += email is not None
     logger.info("session change notice", extra={"session_id": session_id, "emails": count})
+    return count
+
+
+# --- Facilitators ------------------------------------------------------------------------------
+# Operational mail to staff and volunteers, sent as account mail is: no stakeholder and no consent
+# purpose, so no preferences footer and no List-Unsubscribe (a facilitator cannot opt out of
+# hearing that their session moved). The suppression list still applies at send time.
+
+
+def _facilitator_context(session, user) -> dict:
+    meeting = session.meeting
+    return {
+        "first_name": user.first_name,
+        "session_title": session.title,
+        "meeting_title": meeting.title,
+        "session_when": _session_when_text(session),
+        "room": session.room,
+        "online_room": session.online_room,
+        "venue": meeting.venue,
+        "facilitator_url": _facilitator_session_url(session),
+    }
+
+
+def _facilitator_session_url(session) -> str:
+    # The anchor is the session's card on the facilitator page (events/facilitate/home.html).
+    return f"{settings.SITE_URL}{reverse('events:facilitator_home')}#session-{session.pk}"
+
+
+def _facilitator_calendar(session, user, *, method: str) -> str:
+    # The meeting's own entry (same UID as the registrants'), with the facilitator as attendee;
+    # it links to their facilitator page, since a draft meeting has no public page yet.
+    return ical.registrant_calendar(
+        meeting=session.meeting,
+        attendee_email=user.email,
+        attendee_name=user.get_full_name(),
+        method=method,
+        url=f"{settings.SITE_URL}{reverse('events:facilitator_home')}",
+    )
+
+
+def _facilitator_email(
+    session, user, *, template: str, key: str, calendar_method: str = "", **extra
+):
+    if not user.email:
+        logger.info("facilitator without email", extra={"user_id": user.pk, "template": template})
+        return None
+    return email_queue(
+        to_email=user.email,
+        template=template,
+        context={**_facilitator_context(session, user), **extra},
+        dedupe_key=key,
+        calendar=(
+            _facilitator_calendar(session, user, method=calendar_method) if calendar_method else ""
+        ),
+        calendar_method=calendar_method,
+    )
+
+
+def _facilitator_session(session_id: int, user_id: int, now: _dt.datetime):
+    """(session, user), or None when the meeting is cancelled, completed or over: nobody needs
+    to hear who facilitates a session that will not run."""
+    from django.contrib.auth import get_user_model
+
+    from events.models import Session
+
+    session = Session.objects.select_related("meeting").get(pk=session_id)
+    meeting = session.meeting
+    if meeting.status not in (MeetingStatus.DRAFT, MeetingStatus.PUBLISHED) or meeting.end <= now:
+        return None
+    user = get_user_model().objects.filter(pk=user_id).first()
+    return None if user is None else (session, user)
+
+
+def session_facilitator_added_notify(
+    *, session_id: int, user_id: int, at: _dt.datetime, now: _dt.datetime | None = None
+):
+    """Tell a newly assigned facilitator which session they run, when and where, with a link to
+    their facilitator page and the meeting's calendar entry (REQUEST).
+
+    Side effects: one OutboundEmail (events/session_facilitator_added), keyed
+    "session-facilitator-added:<session>:<at>:<user>". Nothing for a user without an email address
+    or a meeting that is cancelled, completed or over. Returns the email or None.
+    """
+    found = _facilitator_session(session_id, user_id, now or timezone.now())
+    if found is None:
+        return None
+    session, user = found
+    return _facilitator_email(
+        session,
+        user,
+        template="events/session_facilitator_added",
+        key=f"session-facilitator-added:{session.pk}:{at.timestamp():.6f}:{user.pk}",
+        calendar_method=ical.METHOD_REQUEST,
+    )
+
+
+def session_facilitator_removed_notify(
+    *, session_id: int, user_id: int, at: _dt.datetime, now: _dt.datetime | None = None
+):
+    """Tell someone they no longer facilitate a session.
+
+    The meeting's calendar entry is withdrawn (CANCEL) only when they facilitate no other session
+    of the meeting and hold no confirmed place at it under the same address: the entry is shared.
+    Side effects: one OutboundEmail (events/session_facilitator_removed), keyed
+    "session-facilitator-removed:<session>:<at>:<user>". Nothing for a user without an email
+    address or a meeting that is cancelled, completed or over. Returns the email or None.
+    """
+    from engage.normalise import normalise_email
+
+    found = _facilitator_session(session_id, user_id, now or timezone.now())
+    if found is None:
+        return None
+    session, user = found
+    meeting = session.meeting
+    still_there = (
+        meeting.sessions.filter(facilitators=user).exists()
+        or Registration.objects.filter(
+            meeting=meeting,
+            status=RegistrationStatus.CONFIRMED,
+            stakeholder__email_normalised=normalise_email(user.email),
+        ).exists()
+    )
+    return _facilitator_email(
+        session,
+        user,
+        template="events/session_facilitator_removed",
+        key=f"session-facilitator-removed:{session.pk}:{at.timestamp():.6f}:{user.pk}",
+        calendar_method="" if still_there else ical.METHOD_CANCEL,
+    )
+
+
+def _meeting_facilitators(meeting: Meeting) -> list[tuple]:
+    """(user, the sessions of `meeting` they facilitate, by start) for each distinct facilitator."""
+    found = {}
+    for session in meeting.sessions.prefetch_related("facilitators").order_by("start", "pk"):
+        for user in session.facilitators.all():
+            found.setdefault(user.pk, (user, []))[1].append(session)
+    return [found[pk] for pk in sorted(found)]
+
+
+def _meeting_facilitators_notify(
+    meeting: Meeting,
+    *,
+    template: str,
+    key_prefix: str,
+    method: str,
+    registrants_told: bool,
+    extra: dict | None = None,
+) -> int:
+    """One email to each facilitator of the meeting's sessions, with their copy of the meeting's
+    calendar entry for `method`.
+
+    When `registrants_told`, a facilitator with a confirmed place under the same address has just
+    been sent the registrant email, whose calendar part has the same UID and SEQUENCE: theirs goes
+    without one, since a second copy would only overwrite the first (and its link) in their
+    calendar. They still get the email, which names the sessions they run.
+    """
+    from engage.normalise import normalise_email
+
+    if meeting.end <= timezone.now():
+        return 0
+    registered = (
+        set(_recipients(meeting).values_list("stakeholder__email_normalised", flat=True))
+        if registrants_told
+        else set()
+    )
+    count = 0
+    for user, sessions in _meeting_facilitators(meeting):
+        if not user.email:
+            logger.info(
+                "facilitator without email", extra={"user_id": user.pk, "template": template}
+            )
+            continue
+        attach = normalise_email(user.email) not in registered
+        email_queue(
+            to_email=user.email,
+            template=template,
+            context={
+                "first_name": user.first_name,
+                "meeting_title": meeting.title,
+                "meeting_when": meeting_when_text(meeting),
+                "venue": meeting.venue,
+                "sessions": [
+                    {
+                        "title": session.title,
+                        "when": _session_when_text(session),
+                        "room": session.room,
+                        "online_room": session.online_room,
+                        "url": _facilitator_session_url(session),
+                    }
+                    for session in sessions
+                ],
+                "calendar_attached": attach,
+                **(extra or {}),
+            },
+            dedupe_key=f"{key_prefix}:{user.pk}",
+            calendar=_facilitator_calendar(sessions[0], user, method=method) if attach else "",
+            calendar_method=method if attach else "",
+        )
+        count += 1
+    logger.info(
+        "meeting facilitator notice",
+        extra={"meeting_id": meeting.pk, "template": template, "emails": count},
+    )
     return count
 
 
@@ -290,6 +549,66 @@ def waitlist_offer_expired_notify(registration_id: int):
         template="events/waitlist_offer_expired",
         key=f"waitlist-offer-expired:{registration.pk}:{registration.offered_at.timestamp():.0f}",
     )
+
+
+# What Registration.notice_pending may hold, and the email each one queues.
+REGISTRATION_NOTICES = {
+    "confirmed": registration_confirmed_notify,
+    "waitlisted": waitlist_joined_notify,
+    "offer": waitlist_offer_notify,
+    "cancelled": registration_cancelled_notify,  # a place was held: with a calendar CANCEL
+    "waitlist_left": waitlist_left_notify,
+}
+
+
+def registration_notices_send(*, batch_size: int = 200) -> int:
+    """Queue the email each registration is owed (Registration.notice_pending) and clear the mark.
+
+    Rows are taken under their lock with SKIP LOCKED, so two senders share the work and a
+    registration being changed is left for the next pass; the mark is cleared in the transaction
+    that queues the email, whose dedupe key guards a rerun. A notice whose email cannot be built
+    is logged and left marked for the next run, without holding up the others. Before it stops,
+    the sender drops the wake key (events.services.NOTICES_WAKE_KEY) and looks once more, so a
+    registration committed while it ran is not left waiting for the beat. Returns how many
+    notices it handled.
+    """
+    from django.core.cache import cache
+
+    from events.services import NOTICES_WAKE_KEY
+
+    handled = 0
+    failed: set[int] = set()
+    looked_again = False
+    while True:
+        with transaction.atomic():
+            rows = list(
+                Registration.objects.select_for_update(skip_locked=True)
+                .exclude(notice_pending="")
+                .exclude(pk__in=failed)
+                .order_by("pk")
+                .values_list("pk", "notice_pending")[:batch_size]
+            )
+            done = []
+            for registration_id, kind in rows:
+                try:
+                    with transaction.atomic():
+                        REGISTRATION_NOTICES[kind](registration_id)
+                except Exception:
+                    logger.exception(
+                        "registration notice failed",
+                        extra={"registration_id": registration_id, "notice": kind},
+                    )
+                    failed.add(registration_id)
+                else:
+                    done.append(registration_id)
+            Registration.objects.filter(pk__in=done).update(notice_pending="")
+        handled += len(done)
+        if rows:
+            continue
+        if looked_again:
+            return handled
+        cache.delete(NOTICES_WAKE_KEY)
+        looked_again = True
 
 
 # --- Calendar files and scheduled sends (invitations and notifications) ------------------------

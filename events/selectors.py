@@ -144,6 +144,17 @@ def breakouts_with_room(*, meeting: Meeting) -> list[tuple[Session, int | None]]
     return [(s, None if s.capacity is None else max(0, s.capacity - s.confirmed)) for s in sessions]
 
 
+def breakouts_for_choice(*, meeting: Meeting) -> list[tuple[Session, None]]:
+    """The meeting's breakouts as breakouts_with_room gives them, without counting places: what
+    checking a submitted choice needs (the count that decides is taken under the meeting lock)."""
+    from events.enums import SessionKind
+
+    sessions = Session.objects.filter(meeting=meeting, kind=SessionKind.BREAKOUT).order_by(
+        "start", "order", "id"
+    )
+    return [(session, None) for session in sessions.only("id", "title")]
+
+
 def registration_for_stakeholder(*, meeting: Meeting, stakeholder):
     """The stakeholder's registration for the meeting (any status), or None."""
     from events.models import Registration

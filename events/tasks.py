@@ -7,25 +7,18 @@ from django.db import OperationalError
 
 
 @shared_task(
-    name="events.registration_notify",
+    name="events.registration_notices_send",
     acks_late=True,
     autoretry_for=(OperationalError,),
     retry_backoff=True,
     max_retries=5,
 )
-def registration_notify_task(registration_id: int, kind: str) -> None:
-    """Queue the email for a registration event: confirmed, waitlisted, offer, cancelled (a place
-    was held) or waitlist_left (cancelled while waiting or holding an offer)."""
-    from events import notifications
+def registration_notices_send_task() -> int:
+    """Queue the email each registration is owed (confirmed, waiting list, offer, cancelled).
+    Woken after a registration changes, and run by beat as a sweep."""
+    from events.notifications import registration_notices_send
 
-    hooks = {
-        "confirmed": notifications.registration_confirmed_notify,
-        "waitlisted": notifications.waitlist_joined_notify,
-        "offer": notifications.waitlist_offer_notify,
-        "cancelled": notifications.registration_cancelled_notify,
-        "waitlist_left": notifications.waitlist_left_notify,
-    }
-    hooks[kind](registration_id)
+    return registration_notices_send()
 
 
 @shared_task(name="events.expire_offers", acks_late=True)

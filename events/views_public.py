@@ -115,6 +115,17 @@ def meeting_detail(request, slug):
     )
 
 
+def _ask_to_join(stakeholder) -> bool:
+    """Whether to offer joining the stakeholder list: not to someone already on it."""
+    if stakeholder is None:
+        return True
+    from engage.models import ConsentPurpose
+    from engage.selectors import consent_is_given
+
+    purpose = ConsentPurpose.objects.filter(slug=services.PURPOSE_MEETING_INVITATIONS).first()
+    return not (purpose and consent_is_given(stakeholder_id=stakeholder.pk, purpose_id=purpose.pk))
+
+
 def _closed(request, meeting, refusal):
     return render(
         request,
@@ -152,24 +163,18 @@ def register(request, slug):
     email = _visitor_email(request)
     if not email:
         return redirect("events:register_email", slug=meeting.slug)
-    stakeholder = _visitor_stakeholder(request)
-    existing = selectors.registration_for_stakeholder(meeting=meeting, stakeholder=stakeholder)
-    if existing is not None and existing.status != RegistrationStatus.CANCELLED:
-        messages.info(request, _("You are already registered for this meeting."))
-        return redirect("events:registration_detail", token=existing.token)
-    breakouts = selectors.breakouts_with_room(meeting=meeting)
-    ask_to_join = True
-    if stakeholder is not None:
-        from engage.models import ConsentPurpose
-        from engage.selectors import consent_is_given
-
-        purpose = ConsentPurpose.objects.filter(slug=services.PURPOSE_MEETING_INVITATIONS).first()
-        ask_to_join = not (
-            purpose and consent_is_given(stakeholder_id=stakeholder.pk, purpose_id=purpose.pk)
-        )
-    form_kwargs = {"breakouts": breakouts, "email": email, "ask_to_join": ask_to_join}
     if request.method == "POST":
-        form = RegistrationForm(request.POST, **form_kwargs)
+        # A submission skips what only drawing the page needs (who the visitor already is,
+        # places left per breakout): registration_create finds the person and a repeat itself,
+        # and refuses a full breakout under the meeting lock. In a rush every query here is paid
+        # by every registrant.
+        chosen = request.POST.getlist("breakout_preferences")
+        form = RegistrationForm(
+            request.POST,
+            breakouts=selectors.breakouts_for_choice(meeting=meeting) if chosen else [],
+            email=email,
+            for_checking=True,
+        )
         if form.is_valid():
             try:
                 outcome = services.registration_create(
@@ -187,6 +192,22 @@ def register(request, slug):
                 if not outcome.created:
                     messages.info(request, _("You are already registered for this meeting."))
                 return redirect("events:registration_detail", token=outcome.registration.token)
+    stakeholder = _visitor_stakeholder(request)
+    existing = selectors.registration_for_stakeholder(meeting=meeting, stakeholder=stakeholder)
+    if existing is not None and existing.status != RegistrationStatus.CANCELLED:
+        messages.info(request, _("You are already registered for this meeting."))
+        return redirect("events:registration_detail", token=existing.token)
+    form_kwargs = {
+        "breakouts": selectors.breakouts_with_room(meeting=meeting),
+        "email": email,
+        "ask_to_join": _ask_to_join(stakeholder),
+    }
+    if request.method == "POST":
+        # The submission is shown again with its errors, now with places left per breakout.
+        refused_breakout = form.errors.get("breakout_preferences")
+        form = RegistrationForm(request.POST, **form_kwargs)
+        if form.is_valid() and refused_breakout:
+            form.add_error("breakout_preferences", refused_breakout)
     else:
         initial = {}
         if stakeholder is not None:

@@ -39,6 +39,24 @@ def test_there_are_guarded_pages():
     assert {"engage:staff_home", "events:facilitator_home"} <= names
 
 
+def test_meeting_record_staff_pages_are_in_the_matrix():
+    perms = dict(GUARDED)
+    record_pages = {name for name in perms if name.startswith("feedback:")}
+
+    assert record_pages == {
+        "feedback:staff_report",
+        "feedback:staff_report_publication",
+        "feedback:staff_responses",
+        "feedback:staff_responses_publication",
+        "feedback:staff_response_edit",
+        "feedback:staff_response_publication",
+        "feedback:staff_response_delete",
+    }
+    assert {perms[name] for name in record_pages} == {
+        ("events.view_meeting", "events.change_meeting")
+    }
+
+
 @pytest.mark.parametrize(("url_name", "perms"), GUARDED, ids=[name for name, _ in GUARDED])
 @pytest.mark.parametrize("role", ["anonymous", *_ROLE_KEYS])
 def test_guarded_page_against_role(client, role_users, url_name, perms, role):

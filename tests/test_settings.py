@@ -186,3 +186,16 @@ def test_production_rate_limits_use_the_redis_cache(tmp_path):
         "20/m/ip,3/m/key",
         "False",
     ]
+
+
+def test_sessions_come_from_the_shared_cache_only_when_there_is_one(tmp_path):
+    code = "import django; django.setup(); from django.conf import settings as s; print(s.SESSION_ENGINE)"
+    env = {**PRODUCTION_ENV, "ENGAGE_VAR_DIR": str(tmp_path)}
+
+    with_redis = _run(["-c", code], {**env, "REDIS_URL": "redis://redis.internal:6379/1"})
+    without = _run(["-c", code], env, unset=("REDIS_URL",))
+
+    assert (with_redis.stdout.strip(), without.stdout.strip()) == (
+        "django.contrib.sessions.backends.cached_db",
+        "django.contrib.sessions.backends.db",
+    )

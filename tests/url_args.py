@@ -153,3 +153,21 @@ URL_KWARGS["events:staff_reservation_delete"] = _staff_reservation
 URL_KWARGS["events:staff_registration_move"] = _staff_registration
 URL_KWARGS["events:staff_registration_promote"] = _staff_registration
 URL_KWARGS["events:staff_panel_question_moderate"] = _staff_panel_question
+
+
+# --- Meeting record staff pages (feedback/urls.py) ---
+def _staff_response() -> dict:
+    from tests.factories import ResponseFactory
+
+    return {"pk": ResponseFactory().pk}
+
+
+for _name in (
+    "staff_report",
+    "staff_report_publication",
+    "staff_responses",
+    "staff_responses_publication",
+):
+    URL_KWARGS[f"feedback:{_name}"] = _staff_meeting
+for _name in ("staff_response_edit", "staff_response_publication", "staff_response_delete"):
+    URL_KWARGS[f"feedback:{_name}"] = _staff_response

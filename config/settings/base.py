@@ -181,7 +181,11 @@ if REDIS_URL:
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 3, "SOCKET_TIMEOUT": 3},
         }
     }
+    # Sessions are read on nearly every request; with a shared cache they come from Redis and are
+    # written through to the database, which keeps them across a Redis restart.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
+    # A per-process cache would serve one process's stale copy of a session another changed.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Mail ------------------------------------------------------------------------------------
@@ -286,6 +290,13 @@ CELERY_BEAT_SCHEDULE["engage.heartbeat"] = {
 }
 # Registration (events): expired waiting-list offers pass on, and free places are offered.
 CELERY_BEAT_SCHEDULE["events.expire_offers"] = {"task": "events.expire_offers", "schedule": 300.0}
+# Registration emails are owed in the registration's row; a sender woken after commit queues them,
+# and this sweep sends any whose wake-up was lost (a broker down at that moment).
+CELERY_BEAT_SCHEDULE["events.registration_notices_send"] = {
+    "task": "events.registration_notices_send",
+    "schedule": 60.0,
+    "options": {"expires": 55},
+}
 # Access requirements are wiped a set number of days after each meeting.
 CELERY_BEAT_SCHEDULE["events.wipe_access_requirements"] = {
     "task": "events.wipe_access_requirements",
@@ -325,6 +336,16 @@ CELERY_BEAT_SCHEDULE["events.send_joining_instructions"] = {
     "schedule": 600.0,
 }
 CELERY_BEAT_SCHEDULE["events.send_surveys"] = {"task": "events.send_surveys", "schedule": 1800.0}
+# The meeting record (feedback): a published summary report, and newly published responses, are
+# announced to the people who held a place, once (notified_at on the row, set under a lock).
+CELERY_BEAT_SCHEDULE["feedback.notify_report_published"] = {
+    "task": "feedback.notify_report_published",
+    "schedule": 600.0,
+}
+CELERY_BEAT_SCHEDULE["feedback.notify_responses_published"] = {
+    "task": "feedback.notify_responses_published",
+    "schedule": 600.0,
+}
 
 # --- Engage policy ---------------------------------------------------------------------------
 ENGAGE_UNCONFIRMED_SIGNUP_DAYS = env.int("ENGAGE_UNCONFIRMED_SIGNUP_DAYS", default=7)

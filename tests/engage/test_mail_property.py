@@ -37,12 +37,19 @@ contexts = st.fixed_dictionaries(
         "days": st.integers(min_value=1, max_value=14),
         "code": words,
         "recipient": st.fixed_dictionaries({"first_name": words, "invitation_url": words}),
+        # The meeting record's emails (feedback/report_published, feedback/responses_published).
+        "report_title": words,
+        "responses": st.lists(
+            st.fixed_dictionaries({"you_said": words, "we_did": words, "status": words}),
+            max_size=3,
+        ),
     }
 )
 
 
 def test_every_email_template_is_covered():
     assert "events/invitation" in TEMPLATES and len(TEMPLATES) >= 10
+    assert {"feedback/report_published", "feedback/responses_published"} <= set(TEMPLATES)
 
 
 @pytest.mark.django_db

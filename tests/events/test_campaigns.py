@@ -6,6 +6,7 @@ import threading
 import pytest
 from django.core import mail
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -154,6 +155,95 @@ def test_running_the_fan_out_again_adds_only_what_is_missing(django_capture_on_c
         OutboundEmail.objects.filter(dedupe_key__startswith=f"invite:{campaign.pk}:").count() == 5
     )
     assert sorted(m.to[0] for m in mail.outbox) == everyone
+
+
+@pytest.mark.django_db
+def test_each_email_carries_its_persons_own_values_and_link(django_capture_on_commit_callbacks):
+    # On PostgreSQL the fan-out works these values out in SQL; they must be what the preview
+    # and the test send (campaign_recipient_values) show.
+    amira = consenting(first_name="Amira", last_name="Khan")
+    Membership.objects.create(stakeholder=amira, organisation=OrganisationFactory(name="Zed Club"))
+    Membership.objects.create(
+        stakeholder=amira, organisation=OrganisationFactory(name="O'Neill & Sons: 100% local")
+    )
+    surname_only = consenting(first_name="", last_name="Okafor")
+    nameless = consenting(first_name="", last_name="")
+    campaign = CampaignFactory()
+
+    _send(campaign, django_capture_on_commit_callbacks)
+
+    register = reverse("events:register", kwargs={"slug": campaign.meeting.slug})
+    shared = services.campaign_email_context(campaign=campaign)
+    for person in (amira, surname_only, nameless):
+        invitation = Invitation.objects.select_related("email").get(
+            campaign=campaign, stakeholder=person
+        )
+        recipient = services.campaign_recipient_values(
+            stakeholder=person,
+            invitation_url=f"http://testserver{register}?invitation={invitation.token}",
+        )
+        assert invitation.email.context == {**shared, "recipient": recipient}
+        assert invitation.email.to_email == person.email
+        assert invitation.token.version == 4
+    tokens = Invitation.objects.filter(campaign=campaign).values_list("token", flat=True)
+    assert len(set(tokens)) == 3
+    values = services.campaign_recipient_values(stakeholder=amira, invitation_url="")
+    assert values["organisation_line"] == (
+        "We would particularly like to hear from people at O'Neill & Sons: 100% local."
+    )
+    assert [
+        Invitation.objects.get(stakeholder=p).email.context["recipient"]["first_name"]
+        for p in (surname_only, nameless)
+    ] == ["Okafor", "colleague"]
+
+
+@pytest.mark.django_db
+def test_an_invitation_whose_email_was_deleted_gets_a_new_one_with_the_same_link(
+    django_capture_on_commit_callbacks,
+):
+    kept, lost = consenting(), consenting()
+    campaign = CampaignFactory()
+    with django_capture_on_commit_callbacks(execute=False):
+        Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENDING)
+        services.campaign_fanout(campaign_id=campaign.pk)
+    OutboundEmail.objects.filter(invitation__stakeholder=lost).delete()
+    kept_email = OutboundEmail.objects.get(invitation__stakeholder=kept)
+    OutboundEmail.objects.filter(pk=kept_email.pk).update(status=EmailStatus.SENT)
+    mail.outbox.clear()
+
+    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENDING)
+    with django_capture_on_commit_callbacks(execute=True):
+        created = services.campaign_fanout(campaign_id=campaign.pk)
+
+    invitation = Invitation.objects.select_related("email").get(stakeholder=lost)
+    assert created == 0
+    assert invitation.email.dedupe_key == f"invite:{campaign.pk}:{lost.pk}"
+    assert invitation.email.context["recipient"]["invitation_url"].endswith(
+        f"?invitation={invitation.token}"
+    )
+    assert Invitation.objects.get(stakeholder=kept).email_id == kept_email.pk
+    assert [m.to[0] for m in mail.outbox] == [lost.email]
+
+
+@pytest.mark.django_db
+def test_a_chunk_takes_the_same_queries_for_3_people_or_30(django_capture_on_commit_callbacks):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite takes a row-by-row path")
+    people, queries = [], {}
+    for size in (3, 30):
+        people += [consenting() for _ in range(size - len(people))]
+        campaign = CampaignFactory()
+        Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENDING)
+        with (
+            django_capture_on_commit_callbacks(execute=False) as callbacks,
+            CaptureQueriesContext(connection) as captured,
+        ):
+            services.campaign_fanout(campaign_id=campaign.pk, chunk_size=100)
+        queries[size] = len(captured)
+        assert Invitation.objects.filter(campaign=campaign).count() == size
+        assert len(callbacks) == 1  # the chunk's emails, handed over on its commit
+
+    assert queries[30] == queries[3]
 
 
 @pytest.mark.django_db(transaction=True)

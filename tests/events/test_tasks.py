@@ -12,7 +12,7 @@ from events.enums import RegistrationStatus
 from events.services import RegistrationDetails
 from events.tasks import (
     expire_offers_task,
-    registration_notify_task,
+    registration_notices_send_task,
     wipe_access_requirements_task,
 )
 from tests.factories import MeetingFactory, RegistrationFactory
@@ -55,21 +55,76 @@ def test_wipe_task_clears_access_requirements_after_retention():
     assert (wiped, registration.access_requirements) == (1, "")
 
 
-def test_notify_task_run_twice_queues_one_email():
+def test_registration_owes_its_email_in_its_row_until_the_sender_queues_it():
     outcome = services.registration_create(
         meeting_id=MeetingFactory().pk, details=RegistrationDetails(email="once@example.org")
     )
+    registration = outcome.registration
+    registration.refresh_from_db()
+    owed_before = registration.notice_pending
 
-    registration_notify_task.delay(outcome.registration.pk, "confirmed")
-    registration_notify_task.delay(outcome.registration.pk, "confirmed")
+    registration_notices_send_task.delay()
+    registration_notices_send_task.delay()
 
+    registration.refresh_from_db()
+    assert (owed_before, registration.notice_pending) == ("confirmed", "")
     assert OutboundEmail.objects.filter(template="events/registration_confirmed").count() == 1
+
+
+def test_sender_sends_each_registration_its_latest_notice_once():
+    meeting = MeetingFactory(capacity=1)
+    first = services.registration_create(
+        meeting_id=meeting.pk, details=RegistrationDetails(email="first@example.org")
+    ).registration
+    services.registration_create(
+        meeting_id=meeting.pk, details=RegistrationDetails(email="second@example.org")
+    )
+    # The first cancels before any email went: they are owed the cancellation only, and the
+    # second, offered the freed place, is owed the offer rather than "you are waiting".
+    services.registration_cancel(token=first.token)
+
+    sent = registration_notices_send_task.delay().get()
+
+    templates = dict(OutboundEmail.objects.values_list("to_email", "template"))
+    assert sent == 2
+    assert templates == {
+        "first@example.org": "events/registration_cancelled",
+        "second@example.org": "events/waitlist_offer",
+    }
+
+
+def test_a_notice_that_cannot_be_sent_is_kept_and_does_not_hold_up_the_others(caplog):
+    from events.models import Registration
+
+    meeting = MeetingFactory()
+    stuck, fine = (
+        services.registration_create(
+            meeting_id=meeting.pk, details=RegistrationDetails(email=f"{name}@example.org")
+        ).registration
+        for name in ("stuck", "fine")
+    )
+    # A mark no sender knows (say, left by an older release) cannot be sent.
+    Registration.objects.filter(pk=stuck.pk).update(notice_pending="retired-kind")
+
+    handled = registration_notices_send_task.delay().get()
+
+    stuck.refresh_from_db()
+    assert handled == 1
+    assert list(OutboundEmail.objects.values_list("to_email", flat=True)) == ["fine@example.org"]
+    assert stuck.notice_pending == "retired-kind"
+    assert [r.registration_id for r in caplog.records if r.msg == "registration notice failed"] == [
+        stuck.pk
+    ]
 
 
 def test_beat_schedule_declares_the_registration_jobs(settings):
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
 
-    assert {"events.expire_offers", "events.wipe_access_requirements"} <= tasks
+    assert {
+        "events.expire_offers",
+        "events.wipe_access_requirements",
+        "events.registration_notices_send",
+    } <= tasks
 
 
 def test_every_scheduled_notification_is_in_the_one_beat_schedule(settings):

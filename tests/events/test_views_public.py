@@ -370,3 +370,57 @@ def test_meetings_across_the_clock_change_show_the_right_local_time(client, utc_
     assert meeting.start == utc_start
     assert shown in body
     assert meeting.start.astimezone(LONDON).isoformat() in body
+
+
+def test_submitting_the_form_again_leads_to_the_existing_registration(client):
+    meeting = MeetingFactory()
+    _verify(client, meeting, "twice@example.org")
+    register_url = reverse("events:register", kwargs={"slug": meeting.slug})
+    client.post(register_url, {"first_name": "Twice"})
+
+    again = client.post(register_url, {"first_name": "Twice"}, follow=True)
+
+    registration = Registration.objects.get()
+    assert again.redirect_chain[-1][0] == reverse(
+        "events:registration_detail", kwargs={"token": registration.token}
+    )
+    assert "You are already registered for this meeting." in again.content.decode()
+
+
+def test_a_registration_made_while_the_broker_is_down_is_emailed_by_the_sweep(
+    client, django_capture_on_commit_callbacks
+):
+    from config.celery_app import app
+    from events.tasks import registration_notices_send_task
+
+    meeting = MeetingFactory()
+    _verify(client, meeting, "offline@example.org")
+    OutboundEmail.objects.all().delete()  # the code email
+    saved = {k: app.conf[k] for k in ("task_always_eager", "broker_url", "task_publish_retry")}
+    # Nothing listens on port 1: publishing the wake-up fails at once, as with a broker down.
+    app.conf.update(
+        task_always_eager=False, broker_url="redis://127.0.0.1:1/0", task_publish_retry=False
+    )
+    app._pool = None
+    app.amqp._producer_pool = None
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse("events:register", kwargs={"slug": meeting.slug}), {"first_name": "Ola"}
+            )
+    finally:
+        app.conf.update(saved)
+        app._pool = None
+        app.amqp._producer_pool = None
+    registration = Registration.objects.get()
+    owed, emails_before = registration.notice_pending, OutboundEmail.objects.count()
+
+    registration_notices_send_task.delay()  # the beat's sweep, once the broker is back
+
+    registration.refresh_from_db()
+    assert response.status_code == 302
+    assert (owed, emails_before) == ("confirmed", 0)
+    assert registration.notice_pending == ""
+    assert list(OutboundEmail.objects.values_list("to_email", "template")) == [
+        ("offline@example.org", "events/registration_confirmed")
+    ]

@@ -2,3 +2,4 @@
 
 from tests.factories.engage import *  # noqa: F403
 from tests.factories.events import *  # noqa: F403
+from tests.factories.feedback import *  # noqa: F403

@@ -24,3 +24,16 @@ def test_demo_twice_gives_the_same_counts(capsys):
     assert Area.objects.filter(kind="city").get().name == "City of London"
     assert first["events.Meeting"] == 5
     assert "team@engage.test" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_demo_has_a_published_meeting_record_that_emails_nobody(capsys):
+    from feedback.models import MeetingReport, Response
+    from feedback.notifications import report_published_notify_due, responses_published_notify_due
+
+    call_command("demo")
+
+    report = MeetingReport.objects.get(meeting__slug="2021-07-public-review")
+    assert report.is_published()
+    assert Response.objects.filter(meeting=report.meeting, publish_at__isnull=False).count() == 3
+    assert (report_published_notify_due(), responses_published_notify_due()) == (0, 0)

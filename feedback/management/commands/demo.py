@@ -3,14 +3,19 @@ from django.core.management.base import BaseCommand
 from engage.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_USERS, demo_load_engage
 from engage.enums import Role
 from events.demo import demo_load_events
+from feedback.demo import demo_load_feedback
 
 
 class Command(BaseCommand):
-    help = "Load demo data (areas, roles, users, organisations, meetings). Safe to run again."
+    help = (
+        "Load demo data (areas, roles, users, organisations, meetings, a meeting record). "
+        "Safe to run again."
+    )
 
     def handle(self, *args, **options):
         users = demo_load_engage()
         demo_load_events(facilitator=users[Role.FACILITATOR])
+        demo_load_feedback()
         self.stdout.write("Demo sign-ins:")
         for spec in DEMO_USERS:
             how = (

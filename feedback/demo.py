@@ -1,0 +1,74 @@
+"""Demo record for a past public review meeting: a published summary report and responses.
+
+Written in the project's own words from the facts in the domain notes. Marked as announced
+already, so loading the demo never emails anyone. Safe to run again.
+"""
+
+import datetime as dt
+
+from django.db import transaction
+
+from events.models import Meeting
+from feedback.enums import ResponseStatus
+from feedback.models import MeetingReport, Response
+
+DEMO_MEETING = "2021-07-public-review"
+
+REPORT_TITLE = "What we heard in July"
+REPORT_BODY = """\
+More than 80 people joined the meeting, from 23 of London's 33 areas. After updates from the \
+office and the police, people discussed how communities and the police could build trust.
+
+Several people said the pre-reading was useful but came too late to prepare questions. A \
+recurring theme across the breakouts was that engagement should happen outside stop and \
+search, be led by communities, and reach young people in particular.
+
+People asked for honest reporting of progress, with dates, and for the next meetings to be \
+held at times more people can attend."""
+
+RESPONSES = [
+    (
+        "Share the pre-reading and the discussion questions earlier.",
+        "Papers and questions now go out two weeks before each meeting.",
+        ResponseStatus.DONE,
+    ),
+    (
+        "Hold some meetings in the evening so that more people, and young people, can come.",
+        "The October meeting is an evening meeting focused on young people.",
+        ResponseStatus.DONE,
+    ),
+    (
+        "Show progress against the action plan with dates, not only descriptions.",
+        "Each quarterly update will rate every commitment and give its next milestone.",
+        ResponseStatus.IN_PROGRESS,
+    ),
+]
+
+
+@transaction.atomic
+def demo_load_feedback() -> None:
+    meeting = Meeting.objects.filter(slug=DEMO_MEETING).first()
+    if meeting is None:
+        return
+    published = meeting.end + dt.timedelta(days=14)
+    MeetingReport.objects.update_or_create(
+        meeting=meeting,
+        defaults={
+            "title": REPORT_TITLE,
+            "body": REPORT_BODY,
+            "publish_at": published,
+            "notified_at": published,
+        },
+    )
+    for order, (you_said, we_did, status) in enumerate(RESPONSES, start=1):
+        Response.objects.update_or_create(
+            meeting=meeting,
+            order=order,
+            defaults={
+                "you_said": you_said,
+                "we_did": we_did,
+                "status": status,
+                "publish_at": published,
+                "notified_at": published,
+            },
+        )

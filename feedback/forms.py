@@ -1,0 +1,58 @@
+"""Forms for the staff pages of the meeting record. They parse input; feedback.services decides."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from events.forms_staff import DATETIME_FORMAT, DateTimeInput
+from feedback.enums import ResponseStatus
+
+
+class MeetingReportForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    body = forms.CharField(
+        label=_("Summary"),
+        widget=forms.Textarea(attrs={"rows": 14}),
+        help_text=_("Plain text. Leave a blank line between paragraphs."),
+    )
+
+
+class ResponseForm(forms.Form):
+    you_said = forms.CharField(
+        label=_("You said"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The point people raised, in their words where you can."),
+    )
+    we_did = forms.CharField(
+        label=_("We did"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("What has been done, or will be, and by when."),
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), choices=ResponseStatus.choices, initial=ResponseStatus.PLANNED
+    )
+    order = forms.IntegerField(
+        label=_("Order"), min_value=0, required=False, help_text=_("Leave empty to add it last.")
+    )
+
+
+class PublicationForm(forms.Form):
+    """Publish now, at a later moment, or take off the public page; the button pressed says which."""
+
+    NOW, SCHEDULE, UNPUBLISH = "now", "schedule", "unpublish"
+
+    action = forms.ChoiceField(
+        choices=[(NOW, NOW), (SCHEDULE, SCHEDULE), (UNPUBLISH, UNPUBLISH)],
+        widget=forms.HiddenInput,
+    )
+    publish_at = forms.DateTimeField(
+        label=_("Publish on (London time)"),
+        required=False,
+        input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M"],
+        widget=DateTimeInput(),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == self.SCHEDULE and not data.get("publish_at"):
+            self.add_error("publish_at", _("Choose when to publish."))
+        return data

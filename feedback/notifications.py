@@ -1,0 +1,192 @@
+"""Telling the people who held a place at a meeting that its record is published: the summary
+report, and the responses ("you said, we did").
+
+Scheduled sends, run by beat (feedback.tasks). Each is idempotent through `notified_at` on the
+business row, read and written under select_for_update in the transaction that queues the mail,
+so a repeated or overlapping run finds nothing left to announce; each email also carries a dedupe
+key as a second guard. All mail goes through engage.mail.services.
+
+Purpose: both emails go under "meeting-invitations" ("invitations to public review meetings and
+updates about them"), the consent the registration form asks for. They are not about the person's
+own registration (the registrant emails in events.notifications carry no purpose for that reason),
+so they need a consent; the meeting's record is an update about that meeting. "action-plan-news"
+is for the plan-wide progress updates sent to the whole list. Only place holders whose consent is
+given now are queued, and the mail path checks it again when it sends, so a withdrawal in between
+suppresses the email.
+"""
+
+import datetime as _dt
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from engage.mail.services import BulkRecipient, emails_queue_bulk
+from engage.models import Stakeholder
+from engage.selectors import stakeholders_filter_consent
+from events.enums import MeetingStatus
+from events.models import Meeting
+from events.notifications import meeting_when_text
+from events.services import PURPOSE_MEETING_INVITATIONS
+from feedback.enums import ResponseStatus
+from feedback.models import MeetingReport, Response, published_q
+from feedback.selectors import meeting_place_holders
+
+logger = logging.getLogger(__name__)
+
+PURPOSE = PURPOSE_MEETING_INVITATIONS
+REPORT_TEMPLATE = "feedback/report_published"
+RESPONSES_TEMPLATE = "feedback/responses_published"
+# Only a meeting the public can see has a record page to link to.
+_PUBLIC = (MeetingStatus.PUBLISHED, MeetingStatus.COMPLETED)
+
+
+def meeting_record_url(meeting: Meeting) -> str:
+    path = reverse("feedback:meeting_record", kwargs={"slug": meeting.slug})
+    return f"{settings.SITE_URL}{path}"
+
+
+def _meeting_context(meeting: Meeting) -> dict:
+    """Plain, JSON-safe values shared by every recipient (rendered at send time)."""
+    return {
+        "meeting_title": meeting.title,
+        "meeting_when": meeting_when_text(meeting),
+        "record_url": meeting_record_url(meeting),
+    }
+
+
+def _recipients(meeting_id: int, *, key: str) -> list[BulkRecipient]:
+    """One recipient per place holder whose consent for PURPOSE is given now."""
+    consenting = stakeholders_filter_consent(
+        Stakeholder.objects.all(), purpose_slug=PURPOSE, state="given"
+    ).values("pk")
+    registrations = meeting_place_holders(meeting_id=meeting_id).filter(
+        stakeholder_id__in=consenting
+    )
+    return [
+        BulkRecipient(
+            to_email=registration.stakeholder.email,
+            stakeholder_id=registration.stakeholder_id,
+            values={"first_name": registration.stakeholder.first_name},
+            dedupe_key=f"{key}:{registration.pk}",
+        )
+        for registration in registrations
+    ]
+
+
+def meeting_report_notify(*, report_id: int, now: _dt.datetime | None = None) -> int:
+    """Announce one published summary report to the people who held a place, once.
+
+    Side effects: sets MeetingReport.notified_at under a row lock (also when nothing is sent: a
+    meeting no longer public, nobody to tell) and queues one email per consenting place holder,
+    template feedback/report_published, purpose meeting-invitations, dedupe key
+    "report-published:<report>:<registration>". Returns how many emails were queued; 0 when the
+    report is not due, or was announced already.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        report = (
+            MeetingReport.objects.select_for_update(of=("self",))
+            .select_related("meeting")
+            .filter(published_q(now), pk=report_id, notified_at__isnull=True)
+            .first()
+        )
+        if report is None:
+            return 0
+        report.notified_at = now
+        report.save(update_fields=["notified_at"])
+        meeting = report.meeting
+        if meeting.status not in _PUBLIC:
+            return 0
+        paragraphs = report.paragraphs()
+        recipients = _recipients(meeting.pk, key=f"report-published:{report.pk}")
+        if recipients:
+            emails_queue_bulk(
+                template=REPORT_TEMPLATE,
+                context={
+                    **_meeting_context(meeting),
+                    "report_title": report.title,
+                    "report_opening": paragraphs[0] if paragraphs else "",
+                },
+                recipients=recipients,
+                purpose_slug=PURPOSE,
+            )
+    logger.info(
+        "report published notice", extra={"report_id": report_id, "emails": len(recipients)}
+    )
+    return len(recipients)
+
+
+def report_published_notify_due(*, now: _dt.datetime | None = None) -> int:
+    """Announce every summary report whose publish time has come (beat). Returns emails queued."""
+    now = now or timezone.now()
+    due = MeetingReport.objects.filter(published_q(now), notified_at__isnull=True)
+    return sum(
+        meeting_report_notify(report_id=pk, now=now)
+        for pk in list(due.order_by("pk").values_list("pk", flat=True))
+    )
+
+
+def meeting_responses_notify(*, meeting_id: int, now: _dt.datetime | None = None) -> int:
+    """Announce a meeting's newly published responses in one email per place holder.
+
+    The responses due and not yet announced are locked and marked (Response.notified_at) in the
+    transaction that queues the emails, so two runs cannot both announce them; responses
+    published later go in a later email. Side effects: one email per consenting place holder,
+    template feedback/responses_published, purpose meeting-invitations, dedupe key
+    "responses-published:<meeting>:<first response>:<registration>". Returns emails queued.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        responses = list(
+            Response.objects.select_for_update()
+            .filter(published_q(now), meeting_id=meeting_id, notified_at__isnull=True)
+            .order_by("order", "id")
+        )
+        if not responses:
+            return 0
+        Response.objects.filter(pk__in=[r.pk for r in responses]).update(notified_at=now)
+        meeting = Meeting.objects.get(pk=meeting_id)
+        if meeting.status not in _PUBLIC:
+            return 0
+        first = min(r.pk for r in responses)
+        recipients = _recipients(meeting_id, key=f"responses-published:{meeting_id}:{first}")
+        if recipients:
+            emails_queue_bulk(
+                template=RESPONSES_TEMPLATE,
+                context={
+                    **_meeting_context(meeting),
+                    "responses": [
+                        {
+                            "you_said": r.you_said,
+                            "we_did": r.we_did,
+                            "status": str(ResponseStatus(r.status).label),
+                        }
+                        for r in responses
+                    ],
+                },
+                recipients=recipients,
+                purpose_slug=PURPOSE,
+            )
+    logger.info(
+        "responses published notice",
+        extra={"meeting_id": meeting_id, "responses": len(responses), "emails": len(recipients)},
+    )
+    return len(recipients)
+
+
+def responses_published_notify_due(*, now: _dt.datetime | None = None) -> int:
+    """Announce newly published responses, meeting by meeting (beat). Returns emails queued."""
+    now = now or timezone.now()
+    meeting_ids = (
+        Response.objects.filter(published_q(now), notified_at__isnull=True)
+        .order_by()
+        .values_list("meeting_id", flat=True)
+        .distinct()
+    )
+    return sum(
+        meeting_responses_notify(meeting_id=meeting_id, now=now)
+        for meeting_id in sorted(set(meeting_ids))
+    )

@@ -182,8 +182,15 @@ if REDIS_URL:
         }
     }
     # Sessions are read on nearly every request; with a shared cache they come from Redis and are
-    # written through to the database, which keeps them across a Redis restart.
+    # written through to the database, which holds the truth. Their cache ignores Redis errors, so
+    # an outage falls back to the database instead of failing every page; the default cache does
+    # not (a rate limit must not open up because Redis is away).
+    CACHES["sessions"] = {
+        **CACHES["default"],
+        "OPTIONS": {**CACHES["default"]["OPTIONS"], "IGNORE_EXCEPTIONS": True},
+    }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_CACHE_ALIAS = "sessions"
 else:
     # A per-process cache would serve one process's stale copy of a session another changed.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

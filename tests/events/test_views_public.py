@@ -424,3 +424,26 @@ def test_a_registration_made_while_the_broker_is_down_is_emailed_by_the_sweep(
     assert list(OutboundEmail.objects.values_list("to_email", "template")) == [
         ("offline@example.org", "events/registration_confirmed")
     ]
+
+
+def test_with_the_session_cache_away_guests_still_check_their_email(client, settings):
+    # Production's session settings with a shared cache (config.settings.base, REDIS_URL set),
+    # pointed at a port where nothing listens: sessions fall back to their database rows.
+    settings.CACHES = {
+        **settings.CACHES,
+        "sessions": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "IGNORE_EXCEPTIONS": True},
+        },
+    }
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.SESSION_CACHE_ALIAS = "sessions"
+    meeting = MeetingFactory()
+
+    checked = _verify(client, meeting, "away@example.org")
+    form = client.get(reverse("events:register", kwargs={"slug": meeting.slug}))
+
+    assert checked.status_code == 302
+    assert form.status_code == 200
+    assert "away@example.org" in form.content.decode()

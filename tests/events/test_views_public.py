@@ -447,3 +447,43 @@ def test_with_the_session_cache_away_guests_still_check_their_email(client, sett
     assert checked.status_code == 302
     assert form.status_code == 200
     assert "away@example.org" in form.content.decode()
+
+
+def test_a_chosen_breakout_with_room_is_given(client):
+    meeting = MeetingFactory()
+    SessionFactory(meeting=meeting, kind=SessionKind.BREAKOUT, capacity=5, title="Youth")
+    chosen = SessionFactory(meeting=meeting, kind=SessionKind.BREAKOUT, capacity=5, title="Stops")
+    area = AreaFactory()
+    _verify(client, meeting)
+
+    response = client.post(
+        reverse("events:register", kwargs={"slug": meeting.slug}),
+        {"first_name": "Kofi", "area": str(area.pk), "breakout_preferences": [str(chosen.pk)]},
+    )
+
+    registration = Registration.objects.get()
+    assert response.status_code == 302
+    assert (registration.breakout_id, registration.area_id) == (chosen.pk, area.pk)
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("breakout_preferences", "999999", "Select a valid choice"),
+        ("area", "999999", "Select a valid choice"),
+    ],
+)
+def test_an_unknown_breakout_or_area_is_refused_and_nothing_is_saved(client, field, value, message):
+    meeting = MeetingFactory()
+    SessionFactory(meeting=meeting, kind=SessionKind.BREAKOUT, capacity=5, title="Youth")
+    _verify(client, meeting)
+
+    response = client.post(
+        reverse("events:register", kwargs={"slug": meeting.slug}),
+        {"first_name": "Kofi", field: value},
+    )
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert "Kofi" in response.content.decode()  # what they typed is kept
+    assert Registration.objects.count() == 0

@@ -142,3 +142,32 @@ def test_every_scheduled_notification_is_in_the_one_beat_schedule(settings):
 
     assert notifications <= scheduled
     assert notifications <= set(app.tasks)
+
+
+def test_the_sender_clears_its_wake_key_so_the_next_registration_wakes_it(
+    django_capture_on_commit_callbacks,
+):
+    from django.core.cache import cache
+
+    cache.set(services.NOTICES_WAKE_KEY, 1, timeout=30)  # as if a sender were running
+    meeting = MeetingFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.registration_create(
+            meeting_id=meeting.pk, details=RegistrationDetails(email="first@example.org")
+        ).registration
+    emails_while_key_held = OutboundEmail.objects.count()
+
+    registration_notices_send_task.delay()  # the running sender finishes: it takes `first`
+    with django_capture_on_commit_callbacks(execute=True):
+        services.registration_create(
+            meeting_id=meeting.pk, details=RegistrationDetails(email="second@example.org")
+        )
+
+    first.refresh_from_db()
+    assert emails_while_key_held == 0
+    assert first.notice_pending == ""
+    # The second registration found no key and woke a sender of its own (run eagerly here).
+    assert sorted(OutboundEmail.objects.values_list("to_email", flat=True)) == [
+        "first@example.org",
+        "second@example.org",
+    ]

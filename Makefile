@@ -10,7 +10,7 @@ PORT ?= 8000
 RUN_BROKER ?= filesystem://
 PYTEST_ARGS ?=
 
-.PHONY: install run worker test test-sqlite lint format bench lock up down messages clean
+.PHONY: install test-deps run worker test test-sqlite lint format bench lock up down messages clean
 
 $(VENV)/.installed: requirements.lock
 	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
@@ -23,6 +23,11 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 install: $(VENV)/.installed node_modules/.installed
+
+# System packages the suite needs (Chromium, libical's bindings, gettext, docker-compose, npm):
+# installed here when we are root on Debian, otherwise named with the command that installs them.
+test-deps:
+	@scripts/test-deps
 
 run: $(VENV)/.installed
 	@$(PY) manage.py migrate --noinput
@@ -46,11 +51,11 @@ define run_suite
 endef
 endif
 
-test: install
+test: test-deps install
 	$(call run_suite,)
 
 # The same suite on the embedded SQLite database.
-test-sqlite: install
+test-sqlite: test-deps install
 	$(call run_suite,env -u DATABASE_URL)
 
 lint: $(VENV)/.installed

@@ -9,6 +9,9 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
+# Import the app (settings, URLconf, every view module) once in the master before forking, so a
+# fresh worker's first request does not pay for loading it on a busy machine.
+preload_app = True
 max_requests = 2000  # recycle workers now and then, so a slow leak never grows
 max_requests_jitter = 200
 accesslog = "-"

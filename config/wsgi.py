@@ -12,4 +12,4 @@ application = get_wsgi_application()
 
 # URL patterns import their views lazily, on the first request; resolve them now, while gunicorn's
 # master loads the app (preload_app), so every worker starts with them in memory.
-get_resolver().url_patterns
+get_resolver().url_patterns  # noqa: B018 (the lookup is what loads them)

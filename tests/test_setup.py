@@ -20,7 +20,9 @@ def _python(code: str, env_overrides: dict, *, cwd: Path = ROOT, unset=()) -> st
     return result.stdout.strip()
 
 
-SITE_URL = "import django; django.setup(); from django.conf import settings; print(settings.SITE_URL)"
+SITE_URL = (
+    "import django; django.setup(); from django.conf import settings; print(settings.SITE_URL)"
+)
 
 
 def test_site_url_follows_the_port_make_run_serves_on(tmp_path):
@@ -33,7 +35,7 @@ def test_site_url_follows_the_port_make_run_serves_on(tmp_path):
         == "http://localhost:8102"
     )
     assert (
-        _python(SITE_URL, {**env, "HOST": "0.0.0.0", "PORT": "8103"}, unset=unset)
+        _python(SITE_URL, {**env, "HOST": "0.0.0.0", "PORT": "8103"}, unset=unset)  # noqa: S104
         == "http://127.0.0.1:8103"
     )
     assert _python(SITE_URL, env, unset=unset) == "http://127.0.0.1:8000"
@@ -69,7 +71,11 @@ def test_the_embedded_broker_writes_only_under_var(tmp_path):
 
 
 def test_make_test_names_what_is_missing_and_how_to_install_it():
-    env = {**os.environ, "ENGAGE_CHROMIUM": "/nonexistent/chromium", "ENGAGE_TEST_DEPS_INSTALL": "no"}
+    env = {
+        **os.environ,
+        "ENGAGE_CHROMIUM": "/nonexistent/chromium",
+        "ENGAGE_TEST_DEPS_INSTALL": "no",
+    }
     result = subprocess.run(
         [str(ROOT / "scripts" / "test-deps")], env=env, capture_output=True, text=True, timeout=60
     )

@@ -7,7 +7,7 @@ os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 # `make run HOST=… PORT=…` passes both on, so mailed links reach the server that sent them.
 _host = os.environ.get("HOST") or "127.0.0.1"
-if _host in {"0.0.0.0", "::"}:  # listening everywhere: this machine answers on loopback
+if _host in {"0.0.0.0", "::"}:  # noqa: S104 (listening everywhere: loopback answers too)
     _host = "127.0.0.1"
 os.environ.setdefault("SITE_URL", f"http://{_host}:{os.environ.get('PORT') or '8000'}")
 

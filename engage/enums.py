@@ -47,9 +47,13 @@ class ConsentMethod(models.TextChoices):
 
 
 class SuppressionReason(models.TextChoices):
+    """Why an address is not mailed. An unsubscribe stops engagement mail (mail with a purpose)
+    only; every other reason stops all mail but account mail (see engage.mail.sending)."""
+
     HARD_BOUNCE = "bounce", _("Hard bounce")
     COMPLAINT = "complaint", _("Complaint")
     MANUAL = "manual", _("Added by staff")
+    UNSUBSCRIBE = "unsubscribe", _("Unsubscribed")
 
 
 class EmailStatus(models.TextChoices):

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from kombu.exceptions import OperationalError as KombuOperationalError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -33,10 +34,35 @@ def email_render(*, template: str, context: dict) -> tuple[str, str, str]:
     return _email_render(template=template, context=context)
 
 
+def _owe(email_ids: list[int], exc: Exception) -> None:
+    """The broker did not take the send task: the row stays `queued` and is marked owed, so the
+    reconcile sweep (beat, every minute) queues it once the broker answers again. A page that
+    committed a row must not fail because the broker is away."""
+    OutboundEmail.objects.filter(pk__in=email_ids, status=EmailStatus.QUEUED).update(
+        owed_at=timezone.now()
+    )
+    logger.warning(
+        "email owed: broker unavailable",
+        extra={"email_ids": email_ids[:50], "count": len(email_ids), "error": type(exc).__name__},
+    )
+
+
+def hand_to_broker(task, email_ids: list[int], *args) -> bool:
+    """`task.delay(*args)`, or mark `email_ids` owed when the broker cannot be reached."""
+    try:
+        task.delay(*args)
+    except (KombuOperationalError, OSError) as exc:
+        _owe(email_ids, exc)
+        return False
+    return True
+
+
 def _queue_send(email_id: int) -> None:
+    # Import inside: engage.mail.tasks imports engage.mail.sending, which the task <-> service
+    # pair keeps one-way at import time (Celery's task registry loads the tasks module).
     from engage.mail.tasks import email_send_task
 
-    transaction.on_commit(lambda: email_send_task.delay(email_id))
+    transaction.on_commit(lambda: hand_to_broker(email_send_task, [email_id], email_id))
 
 
 def _create_once(fields: dict) -> OutboundEmail:
@@ -307,14 +333,20 @@ def _insert_bulk(*, template, context, recipients, purpose) -> list[int]:
 def emails_send_batch_queue(*, email_ids: list[int]) -> None:
     """Queue `engage.mail.send_batch` for these emails, ENGAGE_MAIL_BATCH_SIZE ids per task, on
     commit. Safe to repeat: only rows still `queued` are sent."""
+    # Import inside: the task <-> service pair (see _queue_send).
     from engage.mail.tasks import emails_send_batch_task
 
     size = max(1, settings.ENGAGE_MAIL_BATCH_SIZE)
     chunks = [email_ids[start : start + size] for start in range(0, len(email_ids), size)]
 
     def _queue():
-        for chunk in chunks:
-            emails_send_batch_task.delay(chunk)
+        for at, chunk in enumerate(chunks):
+            if not hand_to_broker(emails_send_batch_task, chunk, chunk):
+                # One refusal is enough: the rest would each wait out the publish retries.
+                rest = [pk for later in chunks[at + 1 :] for pk in later]
+                if rest:
+                    _owe(rest, ConnectionError("broker unavailable"))
+                return
 
     transaction.on_commit(_queue)
 

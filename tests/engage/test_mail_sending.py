@@ -289,7 +289,7 @@ def test_a_stale_claim_found_in_the_outbox_is_settled(settings, tmp_path):
 
     result = sending.emails_reconcile()
 
-    assert result == {"settled": [email.pk], "resent": [], "failed": [], "requeued": []}
+    assert result == {"settled": [email.pk], "resent": [], "failed": [], "requeued": [], "owed": []}
     assert len(list(settings.EMAIL_OUTBOX_DIR.glob("*.eml"))) == 1
 
 
@@ -332,7 +332,7 @@ def test_a_fresh_claim_is_left_alone(ses):
 
     result = sending.emails_reconcile()
 
-    assert result == {"settled": [], "resent": [], "failed": [], "requeued": []}
+    assert result == {"settled": [], "resent": [], "failed": [], "requeued": [], "owed": []}
     email.refresh_from_db()
     assert email.status == EmailStatus.SENDING
 

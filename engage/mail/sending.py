@@ -44,7 +44,6 @@ from django.utils import timezone, translation
 
 from engage.enums import ConsentAction, EmailStatus, SuppressionReason
 from engage.mail.backends import EMAIL_ID_HEADER
-from engage.mail.services import hand_to_broker
 from engage.mail.rendering import (
     email_render,
     email_render_skeleton,
@@ -53,6 +52,7 @@ from engage.mail.rendering import (
     stakeholder_links,
     unsubscribe_headers,
 )
+from engage.mail.services import hand_to_broker
 from engage.mail.throttle import throttle_wait
 from engage.models import ConsentRecord, EmailEvent, OutboundEmail, Suppression
 from engage.normalise import normalise_email

@@ -16,9 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from kombu.exceptions import OperationalError as KombuOperationalError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from engage.enums import ConsentMethod, EmailStatus, SuppressionReason
 from engage.mail.rendering import email_render as _email_render

@@ -356,7 +356,7 @@ def main() -> int:
             "worker_concurrency": WORKER_CONCURRENCY,
         }
         print("mail settings: " + ", ".join(f"{k}={v}" for k, v in config.items()))
-        from engage.mail.standin import StandInSES
+        from tests.standin_ses import StandInSES
 
         with StandInSES(keep_raw=False, keep_bodies=False) as esp:
             for size in sizes:

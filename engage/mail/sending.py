@@ -234,11 +234,25 @@ class _HeaderRegistry(headerregistry.HeaderRegistry):
         return cls
 
 
-_POLICY = email_policy.default.clone(header_factory=_HeaderRegistry())
+class _URLListHeader(headerregistry.UnstructuredHeader):
+    """List-Unsubscribe is `<https://...>`: ASCII with no spaces to fold at. The default policy
+    then RFC 2047-encodes it to keep lines under 78 characters, and mailbox providers do not
+    decode that header. Written whole instead (a line may have 998 characters)."""
+
+    def fold(self, *, policy):
+        return f"{self.name}: {self}{policy.linesep}"
+
+
+_REGISTRY = _HeaderRegistry()
+_REGISTRY.map_to_type("list-unsubscribe", _URLListHeader)
+_POLICY = email_policy.default.clone(header_factory=_REGISTRY)
 
 
 class _EmailMessage(EmailMultiAlternatives):
     def message(self, *, policy=_POLICY):
+        # The SMTP backend asks for email.policy.SMTP (CRLF line ends): keep our headers there too.
+        if policy.header_factory is not _REGISTRY:
+            policy = policy.clone(header_factory=_REGISTRY)
         return super().message(policy=policy)
 
 

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from engage.enums import ConsentAction, ConsentMethod, EmailStatus, SuppressionReason
-from engage.mail.standin import sns_notification
+from tests.standin_ses import sns_notification
 from engage.models import ConsentRecord, EmailEvent, OutboundEmail, Suppression
 from tests.factories import ConsentPurposeFactory, ConsentRecordFactory, StakeholderFactory
 

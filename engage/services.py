@@ -15,7 +15,13 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from engage.enums import AuditAction, ConsentAction, ConsentMethod, LawfulBasis
+from engage.enums import (
+    AuditAction,
+    ConsentAction,
+    ConsentMethod,
+    LawfulBasis,
+    SuppressionReason,
+)
 from engage.models import (
     Area,
     ConsentPurpose,
@@ -408,7 +414,8 @@ def suppression_add(
 ) -> tuple[Suppression, bool]:
     """Put an address on the suppression list (idempotent); returns (row, created).
 
-    Queued mail to the address is suppressed when its send task runs. Writes an audit row when a
+    Queued mail to the address is suppressed when its send task runs: all of it for a bounce, a
+    complaint or a staff entry, engagement mail only for an unsubscribe (engage.mail.sending). Writes an audit row when a
     staff member added it. Raises ValidationError for an invalid address.
     """
     email = (email or "").strip()
@@ -420,6 +427,10 @@ def suppression_add(
         email_normalised=normalise_email(email),
         defaults={"reason": reason, "note": note[:300], "created_by": actor},
     )
+    if not created and suppression.reason == SuppressionReason.UNSUBSCRIBE != reason:
+        # A bounce or complaint after an unsubscribe stops all mail, not engagement mail only.
+        suppression.reason, suppression.note = reason, note[:300]
+        suppression.save(update_fields=["reason", "note"])
     if created and actor is not None:
         audit_log(
             actor=actor, action=AuditAction.SUPPRESS, obj=suppression, detail={"added": reason}

@@ -434,6 +434,12 @@ def email_event_record(
                     else SuppressionReason.HARD_BOUNCE
                 )
                 suppression_add(email=recipient, reason=reason, note=f"ESP event {event_type}")
+            if event_type == "unsubscribed" and recipient:
+                # Held back from engagement mail even where no stakeholder or purpose is known;
+                # the confirmation of a registration still reaches them.
+                suppression_add(
+                    email=recipient, reason=SuppressionReason.UNSUBSCRIBE, note="ESP unsubscribe"
+                )
             if event_type == "unsubscribed" and email is not None and email.stakeholder:
                 consent_unsubscribe(
                     stakeholder=email.stakeholder,

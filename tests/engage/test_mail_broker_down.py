@@ -24,7 +24,9 @@ def _point_broker_at(url: str) -> None:
     _reset_producers(app)
 
 
-def test_registration_and_sign_in_codes_are_owed_while_the_broker_is_away(worker, client, representative):
+def test_registration_and_sign_in_codes_are_owed_while_the_broker_is_away(
+    worker, client, representative
+):
     meeting = MeetingFactory()
     _point_broker_at(NOWHERE)
     try:
@@ -32,7 +34,9 @@ def test_registration_and_sign_in_codes_are_owed_while_the_broker_is_away(worker
             reverse("events:register_email", kwargs={"slug": meeting.slug}),
             {"email": "guest@example.org"},
         )
-        signing_in = client.post(reverse("account_login"), {"login": representative.email, "password": ""})
+        signing_in = client.post(
+            reverse("account_login"), {"login": representative.email, "password": ""}
+        )
     finally:
         _point_broker_at(worker.broker_url)
 

@@ -109,8 +109,8 @@ def test_ses_simple_content_carries_list_unsubscribe_unencoded(ses):
     [accepted] = ses.messages
     email.refresh_from_db()
     header = accepted.headers["List-Unsubscribe"].encode()
-    assert UNSUBSCRIBE.search(b"List-Unsubscribe: " + header).group(1).startswith(
-        _expected_url(email)
+    assert (
+        UNSUBSCRIBE.search(b"List-Unsubscribe: " + header).group(1).startswith(_expected_url(email))
     )
 
 

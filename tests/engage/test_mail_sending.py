@@ -15,10 +15,10 @@ from engage.enums import ConsentAction, ConsentMethod, EmailStatus, SuppressionR
 from engage.links import stakeholder_from_token
 from engage.mail import sending
 from engage.mail.services import BulkRecipient, email_queue, emails_queue_bulk
-from tests.standin_ses import StandInSES
 from engage.mail.throttle import throttle_reserve
 from engage.models import EmailEvent, OutboundEmail, Suppression
 from tests.factories import ConsentPurposeFactory, ConsentRecordFactory, StakeholderFactory
+from tests.standin_ses import StandInSES
 
 PURPOSE = "meeting-invitations"
 

@@ -6,8 +6,7 @@
   send time, here or by the ESP in batches (engage.mail.sending).
 - `emails_insert_sql`: the same rows from SQL, for a caller that writes its own rows in the same
   statement (a campaign's invitations on PostgreSQL).
-- `email_event_record`: what the ESP's webhooks report (delivered, bounced, complained,
-  unsubscribed).
+What the ESP's webhooks report is recorded in engage.mail.webhooks.
 """
 
 import json
@@ -20,10 +19,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from engage.enums import ConsentMethod, EmailStatus, SuppressionReason
+from engage.enums import EmailStatus
 from engage.mail.rendering import email_render as _email_render
 from engage.mail.rendering import footer_context, stakeholder_links
-from engage.models import ConsentPurpose, EmailEvent, OutboundEmail
+from engage.models import ConsentPurpose, OutboundEmail
 
 logger = logging.getLogger(__name__)
 
@@ -349,108 +348,3 @@ def emails_send_batch_queue(*, email_ids: list[int]) -> None:
                 return
 
     transaction.on_commit(_queue)
-
-
-# --- What the ESP tells us (webhooks) ------------------------------------------------------------
-# An email's status only moves forward: a late "delivered" never hides a bounce.
-_RANK = {
-    EmailStatus.QUEUED: 0,
-    EmailStatus.SENDING: 1,
-    EmailStatus.SENT: 2,
-    EmailStatus.FAILED: 2,
-    EmailStatus.DELIVERED: 3,
-    EmailStatus.BOUNCED: 4,
-    EmailStatus.COMPLAINED: 5,
-}
-_STATUS_FOR_EVENT = {
-    "delivered": EmailStatus.DELIVERED,
-    "bounced": EmailStatus.BOUNCED,
-    "complained": EmailStatus.COMPLAINED,
-    "rejected": EmailStatus.FAILED,
-    "failed": EmailStatus.FAILED,
-}
-
-
-def _find_email(*, message_id: str, email_id: str, recipient: str) -> OutboundEmail | None:
-    queryset = OutboundEmail.objects.select_related("stakeholder", "purpose")
-    if message_id:
-        email = queryset.filter(esp_message_id=message_id, to_email__iexact=recipient).first()
-        if email is None:
-            email = queryset.filter(esp_message_id=message_id).first()
-        if email is not None:
-            return email
-    if email_id and str(email_id).isdigit():
-        return queryset.filter(pk=int(email_id)).first()
-    return None
-
-
-def email_event_record(
-    *,
-    event_id: str,
-    event_type: str,
-    recipient: str,
-    message_id: str = "",
-    email_id: str = "",
-    hard_bounce: bool = True,
-    at=None,
-    detail: dict | None = None,
-) -> EmailEvent | None:
-    """Record one ESP tracking event and act on it, once: a repeated event id does nothing.
-
-    `event_type` is anymail's (delivered, bounced, complained, unsubscribed, sent, ...). The email
-    is found by the ESP's message id, else by our email id sent as metadata. Side effects: an
-    EmailEvent row; the email's status moves forward (delivered, bounced, complained, failed);
-    a hard bounce or a complaint puts the address on the suppression list; an unsubscribe
-    withdraws the email's purpose (method "esp"), or every purpose when the email had none.
-    Returns the new EmailEvent, or None for a duplicate.
-    """
-    from engage.services import consent_unsubscribe, suppression_add
-
-    at = at or timezone.now()
-    email = _find_email(message_id=message_id, email_id=email_id, recipient=recipient)
-    # One ESP notification can name several recipients, so the recipient is part of the key.
-    key = f"{event_id}:{recipient.lower()}"[:200]
-    try:
-        with transaction.atomic():
-            event = EmailEvent.objects.create(
-                email=email,
-                event_id=key,
-                event_type=event_type,
-                at=at,
-                detail={k: v for k, v in (detail or {}).items() if k != "recipient"},
-            )
-            new_status = _STATUS_FOR_EVENT.get(event_type)
-            if event_type == "bounced" and not hard_bounce:
-                new_status = None
-            if email is not None and new_status is not None:
-                locked = OutboundEmail.objects.select_for_update().get(pk=email.pk)
-                if _RANK.get(new_status, 0) > _RANK.get(locked.status, 0):
-                    locked.status = new_status
-                    locked.save(update_fields=["status", "updated_at"])
-            if event_type == "complained" or (event_type == "bounced" and hard_bounce):
-                reason = (
-                    SuppressionReason.COMPLAINT
-                    if event_type == "complained"
-                    else SuppressionReason.HARD_BOUNCE
-                )
-                suppression_add(email=recipient, reason=reason, note=f"ESP event {event_type}")
-            if event_type == "unsubscribed" and recipient:
-                # Held back from engagement mail even where no stakeholder or purpose is known;
-                # the confirmation of a registration still reaches them.
-                suppression_add(
-                    email=recipient, reason=SuppressionReason.UNSUBSCRIBE, note="ESP unsubscribe"
-                )
-            if event_type == "unsubscribed" and email is not None and email.stakeholder:
-                consent_unsubscribe(
-                    stakeholder=email.stakeholder,
-                    purpose_slug=email.purpose.slug if email.purpose else "",
-                    method=ConsentMethod.ESP,
-                )
-    except IntegrityError:
-        logger.info("email event repeated", extra={"event_id": key})
-        return None
-    logger.info(
-        "email event",
-        extra={"event_id": key, "type": event_type, "email_id": email.pk if email else None},
-    )
-    return event

@@ -5,7 +5,8 @@ import pytest
 
 from engage.enums import EmailStatus, SuppressionReason
 from engage.mail import sending
-from engage.mail.services import email_event_record, email_queue
+from engage.mail.services import email_queue
+from engage.mail.webhooks import email_event_record
 from engage.models import Suppression
 from tests.engage.test_mail_sending import consented, queue_invitation
 

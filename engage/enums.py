@@ -84,3 +84,12 @@ class Role(models.TextChoices):
     FACILITATOR = "facilitator", _("Facilitator")
     ENGAGEMENT_TEAM = "engagement_team", _("Engagement team")
     ADMINISTRATOR = "administrator", _("Administrator")
+
+
+# Consent purpose slugs (rows seeded by migration 0004): constants here, the bottom of the
+# dependency order, so events and feedback name a purpose without importing a service module.
+PURPOSE_MEETING_INVITATIONS = "meeting-invitations"
+PURPOSE_ACTION_PLAN_NEWS = "action-plan-news"
+PURPOSE_EQUALITY_MONITORING = "equality-monitoring"
+PURPOSE_ACCESS_NEEDS = "access-needs"
+PURPOSE_ATTENDEE_LIST = "attendee-list"

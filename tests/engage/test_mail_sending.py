@@ -556,7 +556,10 @@ def test_mail_rendered_here_keeps_its_words_and_the_esps_message_id(ses, setting
     sending.emails_send_batch(email_ids=ids)
 
     by_id = {m.email_id: m for m in ses.messages}
-    for row in OutboundEmail.objects.filter(pk__in=ids).select_related("stakeholder"):
+    rows = list(OutboundEmail.objects.filter(pk__in=ids).select_related("stakeholder"))
+    # Three messages, one per row: the checks below cannot pass by looping over nothing.
+    assert sorted(by_id) == sorted(str(pk) for pk in ids) and len(rows) == 3
+    for row in rows:
         assert row.status == EmailStatus.SENT
         assert row.esp_message_id == by_id[str(row.pk)].message_id
         assert row.subject == by_id[str(row.pk)].subject

@@ -101,6 +101,8 @@ class CeleryWorker:
             AWS_ACCESS_KEY_ID="stand-in",
             AWS_SECRET_ACCESS_KEY="stand-in",  # noqa: S106 (the stand-in ESP checks nothing)
             AWS_DEFAULT_REGION="eu-west-2",
+            # Production refuses an ESP without it; the bench posts no webhooks.
+            ANYMAIL_WEBHOOK_SECRET="bench:bench-webhook-password",  # noqa: S106
             ENGAGE_MAIL_RATE_PER_SECOND=RATE_PER_SECOND,
             **env,
         )
@@ -356,7 +358,7 @@ def main() -> int:
             "worker_concurrency": WORKER_CONCURRENCY,
         }
         print("mail settings: " + ", ".join(f"{k}={v}" for k, v in config.items()))
-        from engage.mail.standin import StandInSES
+        from tests.standin_ses import StandInSES
 
         with StandInSES(keep_raw=False, keep_bodies=False) as esp:
             for size in sizes:

@@ -73,6 +73,11 @@ def broker_problem() -> str | None:
 
 def preflight_or_exit(argv: list[str]) -> None:
     """Exit with one line on stderr when configuration, database or broker is unusable."""
+    if argv[:1] in (["wsgi"], ["asgi"]):
+        # The web server starts and serves without a broker (and checks nothing here, so a
+        # worker process starts quickly): pages that queue mail answer anyway, the mail is owed in
+        # its row and the reconcile sweep sends it once the broker is back (engage.mail.services).
+        return
     command = argv[1] if len(argv) > 1 else ""
     if command in _OFFLINE_COMMANDS:
         return

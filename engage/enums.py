@@ -47,9 +47,13 @@ class ConsentMethod(models.TextChoices):
 
 
 class SuppressionReason(models.TextChoices):
+    """Why an address is not mailed. An unsubscribe stops engagement mail (mail with a purpose)
+    only; every other reason stops all mail but account mail (see engage.mail.sending)."""
+
     HARD_BOUNCE = "bounce", _("Hard bounce")
     COMPLAINT = "complaint", _("Complaint")
     MANUAL = "manual", _("Added by staff")
+    UNSUBSCRIBE = "unsubscribe", _("Unsubscribed")
 
 
 class EmailStatus(models.TextChoices):
@@ -80,3 +84,12 @@ class Role(models.TextChoices):
     FACILITATOR = "facilitator", _("Facilitator")
     ENGAGEMENT_TEAM = "engagement_team", _("Engagement team")
     ADMINISTRATOR = "administrator", _("Administrator")
+
+
+# Consent purpose slugs (rows seeded by migration 0004): constants here, the bottom of the
+# dependency order, so events and feedback name a purpose without importing a service module.
+PURPOSE_MEETING_INVITATIONS = "meeting-invitations"
+PURPOSE_ACTION_PLAN_NEWS = "action-plan-news"
+PURPOSE_EQUALITY_MONITORING = "equality-monitoring"
+PURPOSE_ACCESS_NEEDS = "access-needs"
+PURPOSE_ATTENDEE_LIST = "attendee-list"

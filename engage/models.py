@@ -366,6 +366,9 @@ class OutboundEmail(models.Model):
     queued_at = models.DateTimeField(default=timezone.now)
     # When a worker last claimed the row (status sending); a stale claim means the worker died.
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Set when the broker could not take the row's send task (it was away at commit); the
+    # reconcile sweep (beat, every minute) queues it again and clears this.
+    owed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

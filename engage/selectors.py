@@ -1,11 +1,44 @@
 """Reads used by more than one view or service."""
 
+import base64
+import binascii
+import json
 from dataclasses import dataclass, field
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connections
-from django.db.models import BooleanField, F, Func, Subquery
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Count,
+    F,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.db.utils import Error as DatabaseError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from engage.enums import ConsentAction
+from engage.models import (
+    Area,
+    AuditLog,
+    ConsentPurpose,
+    ConsentRecord,
+    Membership,
+    Stakeholder,
+    Suppression,
+    Tag,
+    WorkerHeartbeat,
+)
+from engage.normalise import normalise_email
 
 
 def system_health() -> dict[str, str]:
@@ -34,8 +67,6 @@ def system_health() -> dict[str, str]:
 
 def consent_is_given(*, stakeholder_id: int, purpose_id: int) -> bool:
     """Whether the latest ledger record for this stakeholder and purpose gives consent."""
-    from engage.enums import ConsentAction
-    from engage.models import ConsentRecord
 
     latest = (
         ConsentRecord.objects.filter(stakeholder_id=stakeholder_id, purpose_id=purpose_id)
@@ -55,9 +86,6 @@ def consent_latest_action(*, purpose_id: int):
     Uses the `consent_latest` index (stakeholder, purpose, -at, -id): one index probe per row,
     so filtering and paging 100,000 people stays fast. Null when there is no record at all.
     """
-    from django.db.models import OuterRef, Subquery
-
-    from engage.models import ConsentRecord
 
     return Subquery(
         ConsentRecord.objects.filter(stakeholder_id=OuterRef("pk"), purpose_id=purpose_id)
@@ -71,7 +99,6 @@ def stakeholders_annotate_consent(queryset, *, purpose_slugs=None):
 
     Only active purposes are annotated unless `purpose_slugs` names them.
     """
-    from engage.models import ConsentPurpose
 
     purposes = ConsentPurpose.objects.all()
     purposes = (
@@ -94,8 +121,6 @@ def stakeholders_filter_consent(
     ConsentPurpose.DoesNotExist for an unknown slug. A caller that knows the purpose's id passes
     it as `purpose_id` and saves the query that looks it up.
     """
-    from engage.enums import ConsentAction
-    from engage.models import ConsentPurpose
 
     if state not in ("given", "withdrawn", "none"):
         raise ValueError(f"unknown consent state {state!r}")
@@ -114,7 +139,6 @@ def stakeholders_filter_consent(
 
 def stakeholders_consenting(purpose_slug: str, queryset=None):
     """Live (not anonymised) stakeholders whose latest record for the purpose gives consent."""
-    from engage.models import Stakeholder
 
     if queryset is None:
         queryset = Stakeholder.objects.all()
@@ -132,7 +156,6 @@ class ConsentState:
 
     @property
     def given(self) -> bool:
-        from engage.enums import ConsentAction
 
         return self.latest is not None and self.latest.action == ConsentAction.GIVEN
 
@@ -148,7 +171,6 @@ def stakeholder_consents(stakeholder, *, include_inactive: bool = False) -> list
 
     Two queries: the purposes, and the person's ledger (a person has few records).
     """
-    from engage.models import ConsentPurpose, ConsentRecord
 
     purposes = list(
         ConsentPurpose.objects.all()
@@ -164,7 +186,6 @@ def stakeholder_consents(stakeholder, *, include_inactive: bool = False) -> list
 
 def stakeholder_consent_history(stakeholder):
     """Every ledger record for one person, newest first, with purpose and recorder loaded."""
-    from engage.models import ConsentRecord
 
     return (
         ConsentRecord.objects.filter(stakeholder=stakeholder)
@@ -175,8 +196,6 @@ def stakeholder_consent_history(stakeholder):
 
 def suppressions_list(*, search: str = ""):
     """The suppression list, newest first, with the staff member who added each entry."""
-    from engage.models import Suppression
-    from engage.normalise import normalise_email
 
     queryset = Suppression.objects.select_related("created_by").order_by("-created_at", "-id")
     if search:
@@ -186,15 +205,12 @@ def suppressions_list(*, search: str = ""):
 
 def email_is_suppressed(email: str) -> bool:
     """Whether the address (in any letter case or Unicode form) is on the suppression list."""
-    from engage.models import Suppression
-    from engage.normalise import normalise_email
 
     return Suppression.objects.filter(email_normalised=normalise_email(email)).exists()
 
 
 def audit_log_list(*, action: str = ""):
     """Audit log rows, newest first, with their actor."""
-    from engage.models import AuditLog
 
     queryset = AuditLog.objects.select_related("actor").order_by("-at", "-id")
     if action:
@@ -204,9 +220,6 @@ def audit_log_list(*, action: str = ""):
 
 def worker_last_seen_seconds(*, name: str = "celery") -> int | None:
     """Seconds since a worker last ran the heartbeat task, or None if none ever has."""
-    from django.utils import timezone
-
-    from engage.models import WorkerHeartbeat
 
     last_seen = (
         WorkerHeartbeat.objects.filter(name=name).values_list("last_seen_at", flat=True).first()
@@ -252,9 +265,6 @@ def stakeholder_filter_choices() -> dict:
     """The list's filter options as plain data: `areas` [(slug, name)], `area_ids` [(id, name)],
     `tags` [name] and `purposes` [(id, slug, name)] of active purposes, in display order. Cached
     (see above); the registration form's area list uses `area_ids`."""
-    from django.core.cache import cache
-
-    from engage.models import Area, ConsentPurpose, Tag
 
     choices = cache.get(FILTER_CHOICES_CACHE_KEY)
     if choices is None:
@@ -272,7 +282,6 @@ def stakeholder_filter_choices() -> dict:
 
 def stakeholder_filter_choices_forget() -> None:
     """Drop the cached filter options (after adding a tag, an area or a purpose)."""
-    from django.core.cache import cache
 
     cache.delete(FILTER_CHOICES_CACHE_KEY)
 
@@ -312,10 +321,6 @@ def stakeholders_search(queryset, *, q: str):
     Otherwise each word must be in the person's `search_text` (names and address; one trigram
     index, 0006) or in the name of an organisation they belong to.
     """
-    from django.db.models import Q
-
-    from engage.models import Membership
-    from engage.normalise import normalise_email
 
     q = (q or "").strip()
     if not q:
@@ -343,9 +348,6 @@ def stakeholders_filter(filters: dict | None = None, *, purpose_ids: dict | None
     Runs one small query per consent filter to find the purpose, unless `purpose_ids` (slug ->
     id) names it; the rest is one SQL query.
     """
-    from django.db.models import Count, Q
-
-    from engage.models import Membership, Stakeholder
 
     filters = filters or {}
     queryset = Stakeholder.objects.filter(anonymised_at__isnull=True)
@@ -427,17 +429,12 @@ class StakeholderPage:
 
 
 def _cursor_encode(row) -> str:
-    import base64
-    import json
 
     raw = json.dumps([row.last_name, row.first_name, row.pk], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
 def _cursor_decode(cursor: str) -> tuple[str, str, int] | None:
-    import base64
-    import binascii
-    import json
 
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
@@ -465,7 +462,6 @@ def stakeholder_page(
     the first surname at or after that text. At most 3 queries (page, organisations and tags,
     count) plus one per consent filter not named in `purpose_ids`, whatever `size` is.
     """
-    from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 
     base = stakeholders_filter(filters, purpose_ids=purpose_ids)
     key = Tuple(*(F(name) for name in STAKEHOLDER_ORDER))
@@ -507,9 +503,6 @@ def stakeholder_page(
 def _attach_organisations_and_tags(rows: list[StakeholderRow]) -> None:
     """Fill `organisation_roles` and `tag_names` of each row from one query (a UNION ALL of the
     memberships and the tags of these people) instead of two prefetches of full model rows."""
-    from django.db.models import CharField, Value
-
-    from engage.models import Membership, Stakeholder
 
     by_id = {row.pk: row for row in rows}
     if not by_id:
@@ -544,9 +537,6 @@ def stakeholders_count_recent() -> int:
     Counting 100,000 rows cost more than the rest of the unfiltered list page; the page says
     the figure may be up to a minute old. Filtered lists are counted exactly.
     """
-    from django.core.cache import cache
-
-    from engage.models import Stakeholder
 
     total = cache.get(STAKEHOLDER_COUNT_CACHE_KEY)
     if total is None:
@@ -557,9 +547,6 @@ def stakeholders_count_recent() -> int:
 
 def stakeholder_detail(*, pk: int):
     """One live stakeholder with area, organisations (with role) and tags loaded; 404-able Get."""
-    from django.db.models import Prefetch
-
-    from engage.models import Membership, Stakeholder
 
     return (
         Stakeholder.objects.filter(anonymised_at__isnull=True)
@@ -586,9 +573,6 @@ def stakeholder_timeline(stakeholder, *, limit: int = 100) -> list[TimelineEntry
     Registrations come through the reverse relation `registrations` by name (engage never
     imports events). Three queries.
     """
-    from django.utils.translation import gettext as _
-
-    from engage.models import ConsentRecord
 
     entries = [
         TimelineEntry(at=stakeholder.created_at, kind="created", text=_("Added to the list"))
@@ -655,10 +639,6 @@ def stakeholder_timeline(stakeholder, *, limit: int = 100) -> list[TimelineEntry
 def stakeholder_for_user(user):
     """The signed-in person's own entry: linked to the account, or else the entry whose address
     the account has verified. None when there is neither."""
-    from allauth.account.models import EmailAddress
-
-    from engage.models import Stakeholder
-    from engage.normalise import normalise_email
 
     if not user.is_authenticated:
         return None

@@ -15,19 +15,31 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from engage.enums import AuditAction, ConsentAction, ConsentMethod, LawfulBasis
+from engage.enums import (
+    AuditAction,
+    ConsentAction,
+    ConsentMethod,
+    LawfulBasis,
+    SuppressionReason,
+)
+from engage.links import stakeholder_token
+from engage.mail.services import email_queue
 from engage.models import (
     Area,
+    AuditLog,
     ConsentPurpose,
     ConsentRecord,
     Membership,
     Organisation,
     PendingSignup,
+    Segment,
     Stakeholder,
     Suppression,
+    Tag,
+    WorkerHeartbeat,
 )
 from engage.normalise import normalise_email
-from engage.selectors import stakeholder_filter_choices_forget
+from engage.selectors import stakeholder_consents, stakeholder_filter_choices_forget
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +65,6 @@ def audit_log(*, actor, action: str, obj=None, detail: dict | None = None):
 
     `obj` is any model instance (its type and primary key are recorded) or None.
     """
-    from engage.models import AuditLog
-
     return AuditLog.objects.create(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         action=action,
@@ -66,8 +76,6 @@ def audit_log(*, actor, action: str, obj=None, detail: dict | None = None):
 
 def worker_heartbeat_record(*, name: str = "celery") -> None:
     """Record that a Celery worker is alive now (one row per name, updated in place)."""
-    from engage.models import WorkerHeartbeat
-
     WorkerHeartbeat.objects.update_or_create(name=name, defaults={"last_seen_at": timezone.now()})
 
 
@@ -386,8 +394,6 @@ def consent_unsubscribe(
     Idempotent: a purpose already withdrawn gets no new record. Returns the new records.
     Raises ConsentPurpose.DoesNotExist for an unknown slug.
     """
-    from engage.selectors import stakeholder_consents
-
     if purpose_slug:
         purposes = [ConsentPurpose.objects.get(slug=purpose_slug)]
     else:
@@ -408,7 +414,8 @@ def suppression_add(
 ) -> tuple[Suppression, bool]:
     """Put an address on the suppression list (idempotent); returns (row, created).
 
-    Queued mail to the address is suppressed when its send task runs. Writes an audit row when a
+    Queued mail to the address is suppressed when its send task runs: all of it for a bounce, a
+    complaint or a staff entry, engagement mail only for an unsubscribe (engage.mail.sending). Writes an audit row when a
     staff member added it. Raises ValidationError for an invalid address.
     """
     email = (email or "").strip()
@@ -420,6 +427,10 @@ def suppression_add(
         email_normalised=normalise_email(email),
         defaults={"reason": reason, "note": note[:300], "created_by": actor},
     )
+    if not created and suppression.reason == SuppressionReason.UNSUBSCRIBE != reason:
+        # A bounce or complaint after an unsubscribe stops all mail, not engagement mail only.
+        suppression.reason, suppression.note = reason, note[:300]
+        suppression.save(update_fields=["reason", "note"])
     if created and actor is not None:
         audit_log(
             actor=actor, action=AuditAction.SUPPRESS, obj=suppression, detail={"added": reason}
@@ -494,8 +505,6 @@ def signup_request(
             "user_agent": (user_agent or "")[:400],
         },
     )
-    from engage.mail.services import email_queue
-
     email_queue(
         to_email=pending.email,
         template="engage/signup_confirm",
@@ -584,8 +593,6 @@ def signup_confirm(*, token: str, ip_address: str | None, user_agent: str) -> St
     if organisation is not None:
         Membership.objects.get_or_create(stakeholder=stakeholder, organisation=organisation)
     if data.get("interest_ids"):
-        from engage.models import Tag
-
         stakeholder.tags.add(*Tag.objects.filter(pk__in=data["interest_ids"]))
     purposes = {p.slug: p for p in ConsentPurpose.objects.filter(active=True)}
     for consent in data.get("consents", []):
@@ -611,9 +618,6 @@ def signup_confirm(*, token: str, ip_address: str | None, user_agent: str) -> St
     pending.email = ""
     pending.data = {"stakeholder_id": stakeholder.pk}
     pending.save(update_fields=["confirmed_at", "email", "data"])
-    from engage.links import stakeholder_token
-    from engage.mail.services import email_queue
-
     email_queue(
         to_email=stakeholder.email,
         template="engage/signup_welcome",
@@ -691,8 +695,6 @@ def stakeholder_tags_set(*, stakeholder: Stakeholder, names: list[str], actor=No
 
     Returns whether anything changed; writes an edit audit row when it did.
     """
-    from engage.models import Tag
-
     tags = []
     for name in names:
         tag = Tag.objects.filter(name__iexact=name).first()
@@ -714,8 +716,6 @@ def stakeholder_tags_set(*, stakeholder: Stakeholder, names: list[str], actor=No
 
 def segment_create(*, name: str, filters: dict, actor):
     """Save a named stakeholder filter. Raises ValidationError if the name is taken."""
-    from engage.models import Segment
-
     name = name.strip()
     if Segment.objects.filter(name__iexact=name).exists():
         raise ValidationError({"name": _("There is already a segment with this name.")})
@@ -724,8 +724,6 @@ def segment_create(*, name: str, filters: dict, actor):
 
 def segment_update(*, segment, name: str, filters: dict | None = None) -> None:
     """Rename a segment (and replace its filters when given). Raises ValidationError on a clash."""
-    from engage.models import Segment
-
     name = name.strip()
     if Segment.objects.filter(name__iexact=name).exclude(pk=segment.pk).exists():
         raise ValidationError({"name": _("There is already a segment with this name.")})
@@ -749,8 +747,6 @@ def area_population_load(*, path: Path, source: str) -> int:
     is written then. Returns how many areas were updated. Side effect: Area.population and
     Area.population_source.
     """
-    from engage.models import Area
-
     source = source.strip()
     if not source:
         raise ValidationError(_("Say where the figures come from (--source)."))

@@ -3,27 +3,25 @@
 from celery import shared_task
 
 from engage.mail.tasks import email_send_task
+from engage.services import signups_purge, worker_heartbeat_record
 
 
 @shared_task(name="engage.heartbeat", ignore_result=True)
 def heartbeat_task() -> None:
     """Beat queues this every minute; /healthz reports how long ago a worker last ran it."""
-    from engage.services import worker_heartbeat_record
-
     worker_heartbeat_record()
 
 
 @shared_task(name="engage.signups_purge", ignore_result=True)
 def signups_purge_task() -> None:
     """Beat: delete sign-ups not confirmed within ENGAGE_UNCONFIRMED_SIGNUP_DAYS."""
-    from engage.services import signups_purge
-
     signups_purge()
 
 
 @shared_task(name="engage.retention_run", ignore_result=True)
 def retention_run_task() -> None:
     """Beat: anonymise people with no consent and no activity for ENGAGE_RETENTION_DAYS."""
+    # Import inside: engage.rights is owned by the data protection work and imports widely.
     from engage.rights import retention_run
 
     retention_run()

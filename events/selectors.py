@@ -386,11 +386,11 @@ class CampaignAudience:
     """
 
     def __init__(self, *, meeting, segment=None, filters=None):
+        from engage.enums import PURPOSE_MEETING_INVITATIONS
         from engage.models import Stakeholder, Suppression
         from engage.selectors import segment_members, stakeholders_filter_consent
         from events.enums import RegistrationStatus
         from events.models import Registration
-        from events.services import PURPOSE_MEETING_INVITATIONS
 
         self.members = segment_members(segment if segment is not None else (filters or {}))
         consenting = stakeholders_filter_consent(

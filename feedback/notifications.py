@@ -23,13 +23,13 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from engage.enums import PURPOSE_MEETING_INVITATIONS
 from engage.mail.services import BulkRecipient, emails_queue_bulk
 from engage.models import Stakeholder
 from engage.selectors import stakeholders_filter_consent
 from events.enums import MeetingStatus
 from events.models import Meeting
 from events.notifications import meeting_when_text
-from events.services import PURPOSE_MEETING_INVITATIONS
 from feedback.enums import ResponseStatus
 from feedback.models import MeetingReport, Response, published_q
 from feedback.selectors import meeting_place_holders

@@ -246,8 +246,10 @@ ENGAGE_CAMPAIGN_CHUNK_SIZE = env.int("ENGAGE_CAMPAIGN_CHUNK_SIZE", default=2000)
 ENGAGE_MAIL_MAX_ATTEMPTS = env.int("ENGAGE_MAIL_MAX_ATTEMPTS", default=6)
 ENGAGE_MAIL_RETRY_BASE_SECONDS = env.float("ENGAGE_MAIL_RETRY_BASE_SECONDS", default=10.0)
 ENGAGE_MAIL_RETRY_MAX_SECONDS = env.float("ENGAGE_MAIL_RETRY_MAX_SECONDS", default=3600.0)
-# A row left in "sending" this long had its worker die during the hand-over (engage.mail.sending).
-ENGAGE_MAIL_STALE_CLAIM_SECONDS = env.int("ENGAGE_MAIL_STALE_CLAIM_SECONDS", default=600)
+# A row left in "sending" this long had its worker die during the hand-over (engage.mail.sending):
+# the reconcile sweep then settles it on evidence or sends it again. Each ESP call's outcome is
+# recorded as it returns, so only the calls in flight at a kill wait this long.
+ENGAGE_MAIL_STALE_CLAIM_MINUTES = env.float("ENGAGE_MAIL_STALE_CLAIM_MINUTES", default=5.0)
 # Amazon SES API URL override (a local stand-in ESP); empty means the real regional endpoint.
 ENGAGE_MAIL_ESP_ENDPOINT_URL = env.str("ENGAGE_MAIL_ESP_ENDPOINT_URL", default="")
 # Merge-data batches rendered by the ESP (SES SendBulkEmail); off renders every message here.
@@ -276,6 +278,15 @@ elif CELERY_BROKER_URL.startswith("redis"):
 # Unset broker: tasks run in-process, which keeps `manage.py` usable with nothing else running.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# A request that queues a task after commit waits at most about 2 s for a broker that is away;
+# the mail it owed is marked in its row and sent by the reconcile sweep (engage.mail.services).
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"

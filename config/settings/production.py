@@ -1,7 +1,7 @@
 """Production: everything from the environment, HTTPS only, JSON logs, Redis cache and broker."""
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import LOGGING, env
+from config.settings.base import ANYMAIL, LOGGING, MAILERS, env
 
 DEBUG = False
 if not ALLOWED_HOSTS:  # noqa: F405
@@ -22,3 +22,15 @@ CSRF_COOKIE_NAME = "__Secure-csrftoken"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
 
 LOGGING["handlers"]["console"]["formatter"] = "json"
+
+# The ESP's tracking webhook suppresses addresses on bounces and complaints: without its basic
+# auth anyone could post one and stop mail to any address (config/checks.py says so too).
+_mail_backend = MAILERS["default"]["BACKEND"]
+if (
+    _mail_backend.startswith("anymail.") or _mail_backend == "engage.mail.backends.AmazonSESBackend"
+) and not ANYMAIL.get("WEBHOOK_SECRET"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "ANYMAIL_WEBHOOK_SECRET must be set in production when an ESP (EMAIL_BACKEND) is configured"
+    )

@@ -13,7 +13,8 @@ Exactly-once, as far as it can be had without the ESP's help:
    for a transient error (429, 5xx, network) with exponential backoff and jitter, until
    ENGAGE_MAIL_MAX_ATTEMPTS.
 
-A worker that dies between 1 and 3 leaves rows in `sending`. After ENGAGE_MAIL_STALE_CLAIM_SECONDS
+Each ESP call's outcome is recorded as soon as it returns, so a worker that dies between 1 and 3
+leaves in `sending` only the rows of the calls in flight. After ENGAGE_MAIL_STALE_CLAIM_MINUTES
 `emails_reconcile` (beat, every minute) settles each one on evidence: if the ESP reported it (a
 webhook event naming the email, whose id travels in every message as metadata and a header) or
 the last hop shows it (the outbox folder), it is `sent`; otherwise it is sent again. We resend
@@ -23,6 +24,7 @@ the rare duplicate left when the ESP accepted a message but its event never arri
 
 import json
 import logging
+import queue
 import random
 import smtplib
 from concurrent.futures import ThreadPoolExecutor
@@ -40,7 +42,7 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone, translation
 
-from engage.enums import ConsentAction, EmailStatus
+from engage.enums import ConsentAction, EmailStatus, SuppressionReason
 from engage.mail.backends import EMAIL_ID_HEADER
 from engage.mail.rendering import (
     email_render,
@@ -50,6 +52,7 @@ from engage.mail.rendering import (
     stakeholder_links,
     unsubscribe_headers,
 )
+from engage.mail.services import hand_to_broker
 from engage.mail.throttle import throttle_wait
 from engage.models import ConsentRecord, EmailEvent, OutboundEmail, Suppression
 from engage.normalise import normalise_email
@@ -121,6 +124,17 @@ def _describe(exc: Exception) -> str:
     return f"{kind} (status {code})" if code else kind
 
 
+def _suppresses(reason: str | None, row: OutboundEmail) -> bool:
+    """An unsubscribe holds back engagement mail (a purpose) only: the confirmation of a
+    registration just made still goes. A bounce, complaint or staff entry holds back everything
+    but account mail, which the person asked for this minute."""
+    if reason is None:
+        return False
+    if reason == SuppressionReason.UNSUBSCRIBE:
+        return bool(row.purpose_id)
+    return not row.template.startswith(ACCOUNT_TEMPLATE_PREFIX)
+
+
 # --- 1. Claim ---------------------------------------------------------------------------------
 def _claim(email_ids: list[int], outcome: SendOutcome) -> list[OutboundEmail]:
     now = timezone.now()
@@ -140,18 +154,18 @@ def _claim(email_ids: list[int], outcome: SendOutcome) -> list[OutboundEmail]:
             .order_by("pk")
         )
         outcome.skipped = len(set(email_ids)) - len(rows)
-        suppressed_addresses = set(
+        suppressed_addresses = dict(
             Suppression.objects.filter(
                 email_normalised__in={normalise_email(row.to_email) for row in rows}
-            ).values_list("email_normalised", flat=True)
+            ).values_list("email_normalised", "reason")
         )
         claimed = []
         for row in rows:
             no_consent = row.purpose_id and not (
                 row.stakeholder_id and row.consent_action == ConsentAction.GIVEN
             )
-            suppressed = normalise_email(row.to_email) in suppressed_addresses
-            if no_consent or (suppressed and not row.template.startswith(ACCOUNT_TEMPLATE_PREFIX)):
+            reason = suppressed_addresses.get(normalise_email(row.to_email))
+            if no_consent or _suppresses(reason, row):
                 outcome.suppressed.append(row.pk)
             else:
                 claimed.append(row)
@@ -220,11 +234,25 @@ class _HeaderRegistry(headerregistry.HeaderRegistry):
         return cls
 
 
-_POLICY = email_policy.default.clone(header_factory=_HeaderRegistry())
+class _URLListHeader(headerregistry.UnstructuredHeader):
+    """List-Unsubscribe is `<https://...>`: ASCII with no spaces to fold at. The default policy
+    then RFC 2047-encodes it to keep lines under 78 characters, and mailbox providers do not
+    decode that header. Written whole instead (a line may have 998 characters)."""
+
+    def fold(self, *, policy):
+        return f"{self.name}: {self}{policy.linesep}"
+
+
+_REGISTRY = _HeaderRegistry()
+_REGISTRY.map_to_type("list-unsubscribe", _URLListHeader)
+_POLICY = email_policy.default.clone(header_factory=_REGISTRY)
 
 
 class _EmailMessage(EmailMultiAlternatives):
     def message(self, *, policy=_POLICY):
+        # The SMTP backend asks for email.policy.SMTP (CRLF line ends): keep our headers there too.
+        if policy.header_factory is not _REGISTRY:
+            policy = policy.clone(header_factory=_REGISTRY)
         return super().message(policy=policy)
 
 
@@ -261,10 +289,18 @@ class _Results:
     failed: dict[int, str] = field(default_factory=dict)  # email id -> error
     transient: dict[int, str] = field(default_factory=dict)
 
+    def merge(self, other: "_Results") -> None:
+        self.sent.update(other.sent)
+        self.rendered += other.rendered
+        self.failed.update(other.failed)
+        self.transient.update(other.transient)
 
-def _send_one_by_one(connection, rows: list[OutboundEmail], results: _Results) -> None:
+
+def _send_one_by_one(connection, rows: list[OutboundEmail], emit) -> None:
+    """One ESP call per row; each outcome goes to `emit` as soon as the call returns."""
     throttle_wait(len(rows))
     for index, row in enumerate(rows):
+        results = _Results()
         try:
             # Rendering sits inside the try: a template error fails this row, never the batch.
             if _render_here(row):
@@ -275,12 +311,15 @@ def _send_one_by_one(connection, rows: list[OutboundEmail], results: _Results) -
             if not is_transient(exc):
                 logger.warning("email failed", extra={"email_id": row.pk, "error": _describe(exc)})
                 results.failed[row.pk] = _describe(exc)
+                emit(results)
                 continue
             # The ESP is struggling: stop here and put this row and the rest back in the queue.
             for later in rows[index:]:
                 results.transient[later.pk] = _describe(exc)
+            emit(results)
             return
         results.sent[row.pk] = _esp_message_id(message)
+        emit(results)
 
 
 def _batch_key(row: OutboundEmail) -> str:
@@ -288,8 +327,17 @@ def _batch_key(row: OutboundEmail) -> str:
     return json.dumps([row.template, row.purpose_id, shared], sort_keys=True, default=str)
 
 
-def _send_esp_batch(connection, rows: list[OutboundEmail], results: _Results) -> None:
-    """One SendBulkEmail call: the skeleton once, each recipient's values as merge data."""
+def _send_esp_batch(connection, rows: list[OutboundEmail], emit) -> None:
+    """One SendBulkEmail call: the skeleton once, each recipient's values as merge data; its
+    outcome goes to `emit` as soon as the call returns."""
+    results = _Results()
+    try:
+        _send_esp_batch_call(connection, rows, results)
+    finally:
+        emit(results)
+
+
+def _send_esp_batch_call(connection, rows: list[OutboundEmail], results: _Results) -> None:
     first = rows[0]
     merge_fields = sorted({key for row in rows for key in row.context.get("recipient", {})})
     try:
@@ -362,40 +410,52 @@ def _esp_batches(connection, rows: list[OutboundEmail]) -> tuple[list[list], lis
     return [batch for batches in groups.values() for batch in batches], single
 
 
-def _hand_over(connection, rows: list[OutboundEmail]) -> _Results:
-    """Every ESP call a claimed chunk needs, ENGAGE_MAIL_SEND_THREADS at a time: the calls wait
-    on the network, so a slow ESP costs latency once per round, not once per call."""
+def _hand_over(connection, rows: list[OutboundEmail], record) -> None:
+    """Every ESP call a claimed chunk needs, ENGAGE_MAIL_SEND_THREADS at a time (the calls wait
+    on the network, so a slow ESP costs latency once per round, not once per call). `record` gets
+    each call's outcome as soon as it returns, in this thread (it writes to the database), so a
+    worker killed here repeats at most the calls in flight."""
     batches, single = _esp_batches(connection, rows)
     size = max(1, getattr(connection, "max_batch_size", 50))
     calls = [(_send_esp_batch, batch) for batch in batches]
     calls += [(_send_one_by_one, single[at : at + size]) for at in range(0, len(single), size)]
     threads = min(max(1, settings.ENGAGE_MAIL_SEND_THREADS), len(calls))
     if threads <= 1:
-        results = _Results()
         for send, part in calls:
-            send(connection, part, results)
-        return results
+            send(connection, part, record)
+        return
 
     language = translation.get_language()  # active per thread: the calls render in this one's
+    done: queue.SimpleQueue = queue.SimpleQueue()
 
-    def run(call) -> _Results:
+    def run(call) -> None:
         send, part = call
-        part_results = _Results()
         try:
             with translation.override(language):
-                send(connection, part, part_results)
+                send(connection, part, done.put)
         finally:
             db_connections.close_all()  # a thread's own database connection, if it opened one
-        return part_results
 
-    results = _Results()
+    def drain(first: _Results | None) -> None:
+        merged = first or _Results()
+        while True:  # whatever else has arrived meanwhile goes in the same UPDATE
+            try:
+                merged.merge(done.get_nowait())
+            except queue.Empty:
+                break
+        if merged.sent or merged.failed or merged.transient:
+            record(merged)
+
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="engage-mail") as pool:
-        for part_results in pool.map(run, calls):
-            results.sent.update(part_results.sent)
-            results.rendered += part_results.rendered
-            results.failed.update(part_results.failed)
-            results.transient.update(part_results.transient)
-    return results
+        futures = [pool.submit(run, call) for call in calls]
+        while not all(future.done() for future in futures):
+            try:
+                drain(done.get(timeout=0.05))
+            except queue.Empty:
+                continue
+        drain(None)
+        for future in futures:
+            future.result()  # an unexpected error in a thread is not swallowed
 
 
 # --- 3. Record --------------------------------------------------------------------------------
@@ -500,6 +560,16 @@ def _record(results: _Results, rows: list[OutboundEmail], outcome: SendOutcome) 
         outcome.retry_in = max(outcome.retry_in, delay)
 
 
+def _claim_size() -> int:
+    """Rows claimed at once: ENGAGE_MAIL_BATCH_SIZE, but never more than the throttle lets go
+    in a quarter of the stale-claim time, so a live claim never looks like a dead worker's."""
+    size = max(1, settings.ENGAGE_MAIL_BATCH_SIZE)
+    rate = settings.ENGAGE_MAIL_RATE_PER_SECOND
+    if rate <= 0:  # no throttle: a chunk goes as fast as the ESP answers
+        return size
+    return max(1, min(size, int(rate * stale_claim_after().total_seconds() / 4)))
+
+
 def emails_send_batch(*, email_ids: list[int]) -> SendOutcome:
     """Send these queued emails, in chunks of ENGAGE_MAIL_BATCH_SIZE, at the throttled rate.
 
@@ -511,13 +581,13 @@ def emails_send_batch(*, email_ids: list[int]) -> SendOutcome:
     """
     outcome = SendOutcome()
     ids = list(dict.fromkeys(email_ids))
-    size = max(1, settings.ENGAGE_MAIL_BATCH_SIZE)
+    size = _claim_size()
     with mailers.default as connection:
         for start in range(0, len(ids), size):
             rows = _claim(ids[start : start + size], outcome)
             if not rows:
                 continue
-            _record(_hand_over(connection, rows), rows, outcome)
+            _hand_over(connection, rows, lambda results, rows=rows: _record(results, rows, outcome))
     logger.info(
         "email batch done",
         extra={
@@ -557,16 +627,18 @@ def _accepted_by_last_hop(email_ids: set[int]) -> set[int]:
 def emails_reconcile(*, stale_after: timedelta | None = None) -> dict[str, list[int]]:
     """Settle rows left `sending` by a worker that died, and re-queue rows whose task was lost.
 
-    A row `sending` for longer than `stale_after` (default ENGAGE_MAIL_STALE_CLAIM_SECONDS) becomes
+    A row marked owed (the broker was away when it was queued) gets its task queued now.
+    A row `sending` for longer than `stale_after` (default ENGAGE_MAIL_STALE_CLAIM_MINUTES) becomes
     `sent` when there is evidence the ESP took it (a webhook event naming it, or the outbox file),
     else `queued` again and is sent once more (`failed` once it has used ENGAGE_MAIL_MAX_ATTEMPTS). A row `queued` and untouched for longer than the
     stale time plus the longest retry backoff gets its task queued again (the claim makes a
     duplicate task harmless). Side effects: those status changes, and send tasks queued on commit.
     """
+    # Import inside: the task <-> service pair (engage.mail.tasks imports this module).
     from engage.mail.tasks import emails_send_batch_task
 
     if stale_after is None:
-        stale_after = timedelta(seconds=settings.ENGAGE_MAIL_STALE_CLAIM_SECONDS)
+        stale_after = stale_claim_after()
     now = timezone.now()
     with transaction.atomic():
         stale = list(
@@ -610,19 +682,40 @@ def emails_reconcile(*, stale_after: timedelta | None = None) -> dict[str, list[
                 status=EmailStatus.QUEUED, updated_at__lt=lost_cutoff
             ).values_list("pk", flat=True)[:10000]
         )
-        to_queue = resend + lost
+        # Owed rows: the broker refused their task at commit. Cleared before queueing; a
+        # refusal now marks them owed again (hand_to_broker), for the next sweep.
+        owed = list(
+            OutboundEmail.objects.filter(status=EmailStatus.QUEUED, owed_at__isnull=False)
+            .exclude(pk__in=lost)
+            .values_list("pk", flat=True)[:10000]
+        )
+        OutboundEmail.objects.filter(pk__in=owed).update(owed_at=None)
+        to_queue = resend + lost + owed
         size = max(1, settings.ENGAGE_MAIL_BATCH_SIZE)
         for start in range(0, len(to_queue), size):
             chunk = to_queue[start : start + size]
-            transaction.on_commit(lambda chunk=chunk: emails_send_batch_task.delay(chunk))
-    if stale_ids or lost:
+            transaction.on_commit(
+                lambda chunk=chunk: hand_to_broker(emails_send_batch_task, chunk, chunk)
+            )
+    if stale_ids or lost or owed:
         logger.warning(
             "mail reconciled",
-            extra={"settled": sorted(evidence), "resent": resend, "requeued": len(lost)},
+            extra={
+                "settled": sorted(evidence),
+                "resent": resend,
+                "requeued": len(lost),
+                "owed": len(owed),
+            },
         )
     return {
         "settled": sorted(evidence),
         "resent": resend,
         "failed": sorted(worn_out),
         "requeued": lost,
+        "owed": owed,
     }
+
+
+def stale_claim_after() -> timedelta:
+    """How long a claim may stay `sending` before the sweep takes its worker for dead."""
+    return timedelta(minutes=settings.ENGAGE_MAIL_STALE_CLAIM_MINUTES)

@@ -6,8 +6,7 @@
   send time, here or by the ESP in batches (engage.mail.sending).
 - `emails_insert_sql`: the same rows from SQL, for a caller that writes its own rows in the same
   statement (a campaign's invitations on PostgreSQL).
-- `email_event_record`: what the ESP's webhooks report (delivered, bounced, complained,
-  unsubscribed).
+What the ESP's webhooks report is recorded in engage.mail.webhooks.
 """
 
 import json
@@ -18,11 +17,12 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
-from engage.enums import ConsentMethod, EmailStatus, SuppressionReason
+from engage.enums import EmailStatus
 from engage.mail.rendering import email_render as _email_render
 from engage.mail.rendering import footer_context, stakeholder_links
-from engage.models import ConsentPurpose, EmailEvent, OutboundEmail
+from engage.models import ConsentPurpose, OutboundEmail
 
 logger = logging.getLogger(__name__)
 
@@ -33,10 +33,35 @@ def email_render(*, template: str, context: dict) -> tuple[str, str, str]:
     return _email_render(template=template, context=context)
 
 
+def _owe(email_ids: list[int], exc: Exception) -> None:
+    """The broker did not take the send task: the row stays `queued` and is marked owed, so the
+    reconcile sweep (beat, every minute) queues it once the broker answers again. A page that
+    committed a row must not fail because the broker is away."""
+    OutboundEmail.objects.filter(pk__in=email_ids, status=EmailStatus.QUEUED).update(
+        owed_at=timezone.now()
+    )
+    logger.warning(
+        "email owed: broker unavailable",
+        extra={"email_ids": email_ids[:50], "count": len(email_ids), "error": type(exc).__name__},
+    )
+
+
+def hand_to_broker(task, email_ids: list[int], *args) -> bool:
+    """`task.delay(*args)`, or mark `email_ids` owed when the broker cannot be reached."""
+    try:
+        task.delay(*args)
+    except (KombuOperationalError, OSError) as exc:
+        _owe(email_ids, exc)
+        return False
+    return True
+
+
 def _queue_send(email_id: int) -> None:
+    # Import inside: engage.mail.tasks imports engage.mail.sending, which the task <-> service
+    # pair keeps one-way at import time (Celery's task registry loads the tasks module).
     from engage.mail.tasks import email_send_task
 
-    transaction.on_commit(lambda: email_send_task.delay(email_id))
+    transaction.on_commit(lambda: hand_to_broker(email_send_task, [email_id], email_id))
 
 
 def _create_once(fields: dict) -> OutboundEmail:
@@ -307,112 +332,19 @@ def _insert_bulk(*, template, context, recipients, purpose) -> list[int]:
 def emails_send_batch_queue(*, email_ids: list[int]) -> None:
     """Queue `engage.mail.send_batch` for these emails, ENGAGE_MAIL_BATCH_SIZE ids per task, on
     commit. Safe to repeat: only rows still `queued` are sent."""
+    # Import inside: the task <-> service pair (see _queue_send).
     from engage.mail.tasks import emails_send_batch_task
 
     size = max(1, settings.ENGAGE_MAIL_BATCH_SIZE)
     chunks = [email_ids[start : start + size] for start in range(0, len(email_ids), size)]
 
     def _queue():
-        for chunk in chunks:
-            emails_send_batch_task.delay(chunk)
+        for at, chunk in enumerate(chunks):
+            if not hand_to_broker(emails_send_batch_task, chunk, chunk):
+                # One refusal is enough: the rest would each wait out the publish retries.
+                rest = [pk for later in chunks[at + 1 :] for pk in later]
+                if rest:
+                    _owe(rest, ConnectionError("broker unavailable"))
+                return
 
     transaction.on_commit(_queue)
-
-
-# --- What the ESP tells us (webhooks) ------------------------------------------------------------
-# An email's status only moves forward: a late "delivered" never hides a bounce.
-_RANK = {
-    EmailStatus.QUEUED: 0,
-    EmailStatus.SENDING: 1,
-    EmailStatus.SENT: 2,
-    EmailStatus.FAILED: 2,
-    EmailStatus.DELIVERED: 3,
-    EmailStatus.BOUNCED: 4,
-    EmailStatus.COMPLAINED: 5,
-}
-_STATUS_FOR_EVENT = {
-    "delivered": EmailStatus.DELIVERED,
-    "bounced": EmailStatus.BOUNCED,
-    "complained": EmailStatus.COMPLAINED,
-    "rejected": EmailStatus.FAILED,
-    "failed": EmailStatus.FAILED,
-}
-
-
-def _find_email(*, message_id: str, email_id: str, recipient: str) -> OutboundEmail | None:
-    queryset = OutboundEmail.objects.select_related("stakeholder", "purpose")
-    if message_id:
-        email = queryset.filter(esp_message_id=message_id, to_email__iexact=recipient).first()
-        if email is None:
-            email = queryset.filter(esp_message_id=message_id).first()
-        if email is not None:
-            return email
-    if email_id and str(email_id).isdigit():
-        return queryset.filter(pk=int(email_id)).first()
-    return None
-
-
-def email_event_record(
-    *,
-    event_id: str,
-    event_type: str,
-    recipient: str,
-    message_id: str = "",
-    email_id: str = "",
-    hard_bounce: bool = True,
-    at=None,
-    detail: dict | None = None,
-) -> EmailEvent | None:
-    """Record one ESP tracking event and act on it, once: a repeated event id does nothing.
-
-    `event_type` is anymail's (delivered, bounced, complained, unsubscribed, sent, ...). The email
-    is found by the ESP's message id, else by our email id sent as metadata. Side effects: an
-    EmailEvent row; the email's status moves forward (delivered, bounced, complained, failed);
-    a hard bounce or a complaint puts the address on the suppression list; an unsubscribe
-    withdraws the email's purpose (method "esp"), or every purpose when the email had none.
-    Returns the new EmailEvent, or None for a duplicate.
-    """
-    from engage.services import consent_unsubscribe, suppression_add
-
-    at = at or timezone.now()
-    email = _find_email(message_id=message_id, email_id=email_id, recipient=recipient)
-    # One ESP notification can name several recipients, so the recipient is part of the key.
-    key = f"{event_id}:{recipient.lower()}"[:200]
-    try:
-        with transaction.atomic():
-            event = EmailEvent.objects.create(
-                email=email,
-                event_id=key,
-                event_type=event_type,
-                at=at,
-                detail={k: v for k, v in (detail or {}).items() if k != "recipient"},
-            )
-            new_status = _STATUS_FOR_EVENT.get(event_type)
-            if event_type == "bounced" and not hard_bounce:
-                new_status = None
-            if email is not None and new_status is not None:
-                locked = OutboundEmail.objects.select_for_update().get(pk=email.pk)
-                if _RANK.get(new_status, 0) > _RANK.get(locked.status, 0):
-                    locked.status = new_status
-                    locked.save(update_fields=["status", "updated_at"])
-            if event_type == "complained" or (event_type == "bounced" and hard_bounce):
-                reason = (
-                    SuppressionReason.COMPLAINT
-                    if event_type == "complained"
-                    else SuppressionReason.HARD_BOUNCE
-                )
-                suppression_add(email=recipient, reason=reason, note=f"ESP event {event_type}")
-            if event_type == "unsubscribed" and email is not None and email.stakeholder:
-                consent_unsubscribe(
-                    stakeholder=email.stakeholder,
-                    purpose_slug=email.purpose.slug if email.purpose else "",
-                    method=ConsentMethod.ESP,
-                )
-    except IntegrityError:
-        logger.info("email event repeated", extra={"event_id": key})
-        return None
-    logger.info(
-        "email event",
-        extra={"event_id": key, "type": event_type, "email_id": email.pk if email else None},
-    )
-    return event

@@ -6,14 +6,17 @@ redelivered; the row claim (engage.mail.sending) makes that redelivery send noth
 
 from celery import shared_task
 
-from engage.mail.sending import EmailTransientError
+from engage.mail.sending import (
+    EmailTransientError,
+    email_send,
+    emails_reconcile,
+    emails_send_batch,
+)
 
 
 @shared_task(name="engage.mail.send", bind=True, acks_late=True, max_retries=None)
 def email_send_task(self, email_id: int) -> None:
     """Send one queued OutboundEmail (see engage.mail.sending.email_send)."""
-    from engage.mail.sending import email_send
-
     try:
         email_send(email_id=email_id)
     except EmailTransientError as exc:
@@ -24,8 +27,6 @@ def email_send_task(self, email_id: int) -> None:
 @shared_task(name="engage.mail.send_batch", bind=True, acks_late=True, max_retries=None)
 def emails_send_batch_task(self, email_ids: list[int]) -> None:
     """Send queued OutboundEmails in chunks (see engage.mail.sending.emails_send_batch)."""
-    from engage.mail.sending import emails_send_batch
-
     outcome = emails_send_batch(email_ids=email_ids)
     if outcome.retry:
         exc = EmailTransientError(
@@ -36,7 +37,6 @@ def emails_send_batch_task(self, email_ids: list[int]) -> None:
 
 @shared_task(name="engage.mail.reconcile", acks_late=True)
 def emails_reconcile_task() -> None:
-    """Settle mail left `sending` by a dead worker (beat, every minute)."""
-    from engage.mail.sending import emails_reconcile
-
+    """Settle mail left `sending` by a dead worker and queue mail owed while the broker was away
+    (beat, every minute)."""
     emails_reconcile()

@@ -6,9 +6,9 @@ import json
 import pytest
 
 from engage.enums import ConsentAction, ConsentMethod, EmailStatus, SuppressionReason
-from engage.mail.standin import sns_notification
 from engage.models import ConsentRecord, EmailEvent, OutboundEmail, Suppression
 from tests.factories import ConsentPurposeFactory, ConsentRecordFactory, StakeholderFactory
+from tests.standin_ses import sns_notification
 
 URL = "/anymail/amazon_ses/tracking/"
 SECRET = "engage-webhook:s3cret-for-tests"

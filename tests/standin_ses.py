@@ -10,7 +10,7 @@ latency and answer with errors on demand, and can report what it accepted as SES
         ...
         esp.messages  # [Accepted(to=..., email_id=..., subject=..., text=..., html=..., headers=...)]
 
-Run standalone: `python -m engage.mail.standin --port 8025`.
+Run standalone: `python -m tests.standin_ses --port 8025`.
 """
 
 import base64

@@ -177,24 +177,26 @@ def import_job_run(*, job_id: int) -> None:
             )
             _finish(job, counts=report.counts())
         else:
-            with transaction.atomic():
-                report = _import(job, data, options, dry_run=False)
-                _finish(
+            _import(
+                job,
+                data,
+                options,
+                dry_run=False,
+                on_written=lambda report: _finish(
                     job,
                     batch_id=report.batch_id,
                     counts={**report.counts(), "consents": report.consents_recorded},
-                )
+                ),
+            )
             import_job_files_delete(job=job)
     except ImportFileError as exc:
         _finish(job, state=ImportJobState.FAILED, error=str(exc))
 
 
-def _import(job: ImportJob, data: bytes, options: ImportOptions, *, dry_run: bool):
+def _import(job: ImportJob, data: bytes, options: ImportOptions, *, dry_run: bool, on_written=None):
     def progress(rows: int) -> None:
-        # Only while reading, which happens before the commit's transaction opens (on SQLite
-        # and PostgreSQL alike the count is then visible to the job page at once).
-        if not transaction.get_connection().in_atomic_block:
-            ImportJob.objects.filter(pk=job.pk).update(rows_read=rows, updated_at=timezone.now())
+        # Called while reading, before the commit's transaction opens: the job page sees it at once.
+        ImportJob.objects.filter(pk=job.pk).update(rows_read=rows, updated_at=timezone.now())
 
     return stakeholders_import(
         data=data,
@@ -203,6 +205,7 @@ def _import(job: ImportJob, data: bytes, options: ImportOptions, *, dry_run: boo
         options=options,
         dry_run=dry_run,
         progress=progress,
+        on_written=on_written,
     )
 
 

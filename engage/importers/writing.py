@@ -381,6 +381,7 @@ def stakeholders_import(
     options: ImportOptions | None = None,
     dry_run: bool = True,
     progress: Callable[[int], None] | None = None,
+    on_written: Callable[[ImportReport], None] | None = None,
 ) -> ImportReport:
     """Import people from a CSV or XLSX file's bytes; with `dry_run` only report what would happen.
 
@@ -395,7 +396,9 @@ def stakeholders_import(
     a file that cannot be imported at all (size, rows, columns, an XLSX's expanded size, format,
     encoding, no email column, consent columns without stated wording, unknown purpose) before
     any row is validated. `progress`, if given, is called with the number of rows read so far
-    every CHUNK_SIZE rows, outside the commit's transaction.
+    every CHUNK_SIZE rows and once at the end of reading, outside the commit's transaction;
+    `on_written`, if given, is called with the report inside it, after the last write (so what it
+    records commits or rolls back with the import).
     """
     options = options or ImportOptions()
     table = read_table(
@@ -443,9 +446,10 @@ def stakeholders_import(
     rows: list[Row] = []
     organisation_names: dict[str, str] = {}
     tag_names: dict[str, str] = {}
-    for number, (line, cells) in enumerate(table.rows, start=1):
-        if progress is not None and number % CHUNK_SIZE == 0:
-            progress(number)
+    read = 0
+    for read, (line, cells) in enumerate(table.rows, start=1):
+        if progress is not None and read % CHUNK_SIZE == 0:
+            progress(read)
         if not any(c.strip() for c in cells):
             continue
         result = validate(
@@ -477,6 +481,8 @@ def stakeholders_import(
         for tag in result.tags:
             tag_names.setdefault(tag.casefold(), tag)
     del seen
+    if progress is not None:
+        progress(read)
     report.warnings = unusual_letters(rows, limit=MAX_WARNINGS)
     area_names = dict(Area.objects.values_list("pk", "name"))
     report.preview = [_stored_view(row, area_names) for row in rows[:PREVIEW_ROWS]]
@@ -548,6 +554,8 @@ def stakeholders_import(
         batch.counts = {**report.counts(), "consents": report.consents_recorded}
         batch.save(update_fields=["counts"])
         report.batch_id = batch.pk
+        if on_written is not None:
+            on_written(report)
         audit_log(
             actor=actor,
             action=AuditAction.IMPORT,

@@ -54,6 +54,7 @@ def test_the_steps_run_in_order_and_the_commit_deletes_the_files(
         1,
         1,
     )
+    assert job.rows_read == 2  # the progress the job page shows
     assert [row["email"] for row in report.preview] == ["ada@example.org"]
     assert Stakeholder.objects.count() == 0
 

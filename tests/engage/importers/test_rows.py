@@ -1,4 +1,7 @@
+import io
+
 import pytest
+from django.core.management import call_command
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -151,3 +154,17 @@ def test_a_file_mostly_in_another_script_has_no_warnings():
 
     assert report.warnings == []
     assert [row["first_name"] for row in report.preview] == ["李", "Renée"]
+
+
+def test_the_command_prints_the_encoding_and_the_letters_to_check(tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_bytes("email,first_name\nrenee@example.org,Ren閑\n".encode())
+    out = io.StringIO()
+
+    call_command("import_stakeholders", str(path), "--dry-run", stdout=out)
+
+    assert out.getvalue().splitlines()[:2] == [
+        "Read as UTF-8.",
+        "line 2: check first_name 'Ren閑': letters '閑' are from a script the rest of the file "
+        "does not use",
+    ]

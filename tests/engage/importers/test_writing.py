@@ -240,7 +240,7 @@ def test_command_prints_counts_last(tmp_path, hackney):
     call_command("import_stakeholders", str(path), "--source", "Test", stdout=out)
 
     lines = out.getvalue().splitlines()
-    assert lines[0] == "line 3: “bad” is not a valid email address."
+    assert lines[:2] == ["Read as UTF-8.", "line 3: “bad” is not a valid email address."]
     assert lines[-1] == "created=1 updated=0 unchanged=0 invalid=1"
     assert Stakeholder.objects.get().source == "Test"
 

@@ -19,5 +19,6 @@ class EngageConfig(AppConfig):
         # Importing these connects anymail's tracking signal (ESP webhooks) to engage.mail's one
         # service, and registers engage's own subject-data provider (other apps register theirs
         # in their ready()).
+        import engage.importers.jobs  # noqa: F401  (import files in subject access and erasure)
         import engage.mail.webhooks  # noqa: F401
         import engage.rights  # noqa: F401

@@ -7,9 +7,11 @@ row lock, a finished step is never run again, and a commit marks the job done in
 own transaction, so a redelivered task (a worker killed midway) can never import a file twice.
 """
 
+import io
 import json
 import logging
 import uuid
+import zipfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,10 +24,11 @@ from django.utils.translation import gettext as _
 
 from engage.enums import AuditAction, ImportJobState, ImportJobStep
 from engage.importers.columns import default_mapping
-from engage.importers.reading import ImportFileError, read_headers
+from engage.importers.reading import ImportFileError, decode, file_kind, read_headers
 from engage.importers.report import ImportOptions, ImportReport
 from engage.importers.writing import stakeholders_import
-from engage.models import ImportJob
+from engage.models import ImportJob, Stakeholder
+from engage.rights import SubjectDataProvider, register_subject_data
 from engage.services import audit_log
 from engage.tasks import import_job_run_task
 
@@ -241,3 +244,53 @@ def import_jobs_tidy(*, now=None) -> dict[str, int]:
     for job_id in stalled:
         _queue(job_id)
     return {"deleted": deleted, "requeued": len(stalled)}
+
+
+# --- Subject access and erasure ------------------------------------------------------------------
+# A job row holds no personal data, but its upload and report do until they are deleted: a
+# person asking sees which files mention them, and erasing them deletes those files at once.
+
+
+def _text_of(job: ImportJob) -> str:
+    with default_storage.open(job.file_path, "rb") as handle:
+        data = handle.read()
+    if file_kind(job.file_name) == "xlsx":
+        # The cells' text is in the sheets and shared strings; the zip was size-checked at upload.
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return "\n".join(
+                archive.read(name).decode("utf-8", "replace") for name in archive.namelist()
+            )
+    return decode(data, job.options.get("encoding", ""))[0]
+
+
+def _jobs_mentioning(stakeholder: Stakeholder) -> list[ImportJob]:
+    address = (stakeholder.email_normalised or stakeholder.email or "").casefold()
+    if not address:
+        return []
+    found = []
+    for job in ImportJob.objects.filter(files_deleted_at__isnull=True).order_by("pk"):
+        try:
+            if default_storage.exists(job.file_path) and address in _text_of(job).casefold():
+                found.append(job)
+        except (ImportFileError, zipfile.BadZipFile, OSError):
+            found.append(job)  # unreadable: it may hold the person, so it is listed and erased
+    return found
+
+
+def _collect(stakeholder: Stakeholder) -> dict[str, list[dict]]:
+    return {
+        "Import files awaiting the team": [
+            {"file_name": job.file_name, "uploaded_at": job.created_at}
+            for job in _jobs_mentioning(stakeholder)
+        ]
+    }
+
+
+def _anonymise(stakeholder: Stakeholder) -> int:
+    jobs = _jobs_mentioning(stakeholder)
+    for job in jobs:
+        import_job_files_delete(job=job)
+    return len(jobs)
+
+
+register_subject_data(SubjectDataProvider(name="imports", collect=_collect, anonymise=_anonymise))

@@ -2,11 +2,13 @@
 
 import io
 import zipfile
+from datetime import timedelta
 
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from engage.enums import AuditAction, ConsentMethod, ImportJobState, ImportJobStep
 from engage.models import AuditLog, ConsentRecord, ImportBatch, ImportJob, Stakeholder
@@ -246,3 +248,39 @@ def test_the_dry_run_shows_renee_as_stored_and_warns_about_letters_from_elsewher
     assert "<td>Ren閑</td><td>閑</td>" in pages["mangled.csv"]
     assert "Check these names" in pages["mangled.csv"]
     assert Stakeholder.objects.count() == 0
+
+
+def test_an_upload_while_the_broker_is_down_answers_and_the_tidy_hands_it_over_later(
+    staff_client, django_capture_on_commit_callbacks
+):
+    from config.celery_app import app
+    from engage.importers.jobs import import_jobs_tidy
+
+    saved = {k: app.conf[k] for k in ("task_always_eager", "broker_url", "task_publish_retry")}
+    # Nothing listens on port 1: publishing fails at once, as with a broker down.
+    app.conf.update(
+        task_always_eager=False, broker_url="redis://127.0.0.1:1/0", task_publish_retry=False
+    )
+    app._pool = None
+    app.amqp._producer_pool = None
+    try:
+        response, _ = _step(
+            staff_client,
+            django_capture_on_commit_callbacks,
+            reverse("engage:staff_import"),
+            {"file": SimpleUploadedFile("p.csv", b"email\na@example.org\n")},
+        )
+    finally:
+        app.conf.update(saved)
+        app._pool = None
+        app.amqp._producer_pool = None
+    job = ImportJob.objects.get()
+    queued_state = job.state
+
+    # The broker is back; the beat's tidy finds the job still waiting after two minutes.
+    import_jobs_tidy(now=timezone.now() + timedelta(minutes=3))
+
+    job.refresh_from_db()
+    assert response.status_code == 302
+    assert queued_state == ImportJobState.QUEUED
+    assert (job.state, job.headers) == (ImportJobState.DONE, ["email"])

@@ -157,3 +157,28 @@ def test_a_real_worker_runs_the_steps(worker, settings):
     assert list(Stakeholder.objects.values_list("email", "first_name")) == [
         ("ada@example.org", "Ada")
     ]
+
+
+@pytest.mark.django_db
+def test_subject_access_lists_and_erasure_deletes_the_import_files_that_mention_a_person(
+    django_capture_on_commit_callbacks,
+):
+    from engage.rights import stakeholder_erase, subject_access_collect
+    from tests.factories import StakeholderFactory
+
+    capture = django_capture_on_commit_callbacks
+    ada = StakeholderFactory(email="Ada@Example.org")
+    mentions = _created(capture, data="email\nada@example.org\n".encode("utf-16"))
+    other = _created(capture, data=b"email\nbob@example.org\n", name="other.csv")
+
+    sections = subject_access_collect(stakeholder=ada)
+    stakeholder_erase(stakeholder=ada, actor=UserFactory())
+
+    assert [row["file_name"] for row in sections["Import files awaiting the team"]] == [
+        "people.csv"
+    ]
+    mentions.refresh_from_db()
+    other.refresh_from_db()
+    assert mentions.files_deleted_at is not None
+    assert not default_storage.exists(mentions.file_path)
+    assert (other.files_deleted_at, default_storage.exists(other.file_path)) == (None, True)

@@ -180,23 +180,48 @@ def import_job_run(*, job_id: int) -> None:
             )
             _finish(job, counts=report.counts())
         else:
-            _import(
-                job,
-                data,
-                options,
-                dry_run=False,
-                on_written=lambda report: _finish(
+            try:
+                _import(
                     job,
-                    batch_id=report.batch_id,
-                    counts={**report.counts(), "consents": report.consents_recorded},
-                ),
-            )
+                    data,
+                    options,
+                    dry_run=False,
+                    before_write=_lock_unimported(job),
+                    on_written=_record_batch(job),
+                )
+            except _AlreadyImported:
+                return
             import_job_files_delete(job=job)
     except ImportFileError as exc:
         _finish(job, state=ImportJobState.FAILED, error=str(exc))
 
 
-def _import(job: ImportJob, data: bytes, options: ImportOptions, *, dry_run: bool, on_written=None):
+class _AlreadyImported(Exception):
+    """Raised inside a commit's transaction to roll it back: another run imported the job."""
+
+
+def _lock_unimported(job: ImportJob):
+    def before_write() -> None:
+        # Two deliveries of one task can run at once (a redelivery while the first still runs):
+        # the job row's lock makes the second wait for the first, see its batch and write nothing.
+        if ImportJob.objects.select_for_update().get(pk=job.pk).batch_id is not None:
+            raise _AlreadyImported
+
+    return before_write
+
+
+def _record_batch(job: ImportJob):
+    def on_written(report: ImportReport) -> None:
+        _finish(
+            job,
+            batch_id=report.batch_id,
+            counts={**report.counts(), "consents": report.consents_recorded},
+        )
+
+    return on_written
+
+
+def _import(job: ImportJob, data: bytes, options: ImportOptions, *, dry_run: bool, **hooks):
     def progress(rows: int) -> None:
         # Called while reading, before the commit's transaction opens: the job page sees it at once.
         ImportJob.objects.filter(pk=job.pk).update(rows_read=rows, updated_at=timezone.now())
@@ -208,7 +233,7 @@ def _import(job: ImportJob, data: bytes, options: ImportOptions, *, dry_run: boo
         options=options,
         dry_run=dry_run,
         progress=progress,
-        on_written=on_written,
+        **hooks,
     )
 
 

@@ -381,6 +381,7 @@ def stakeholders_import(
     options: ImportOptions | None = None,
     dry_run: bool = True,
     progress: Callable[[int], None] | None = None,
+    before_write: Callable[[], None] | None = None,
     on_written: Callable[[ImportReport], None] | None = None,
 ) -> ImportReport:
     """Import people from a CSV or XLSX file's bytes; with `dry_run` only report what would happen.
@@ -397,8 +398,8 @@ def stakeholders_import(
     encoding, no email column, consent columns without stated wording, unknown purpose) before
     any row is validated. `progress`, if given, is called with the number of rows read so far
     every CHUNK_SIZE rows and once at the end of reading, outside the commit's transaction;
-    `on_written`, if given, is called with the report inside it, after the last write (so what it
-    records commits or rolls back with the import).
+    `before_write` and `on_written`, if given, are called inside that transaction, first thing and
+    after the last write (with the report), so what they lock or record goes with the import.
     """
     options = options or ImportOptions()
     table = read_table(
@@ -514,6 +515,8 @@ def stakeholders_import(
         return report
 
     with transaction.atomic():
+        if before_write is not None:
+            before_write()
         batch = ImportBatch.objects.create(
             file_name=file_name[:255],
             file_sha256=sha256,

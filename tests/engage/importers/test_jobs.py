@@ -182,3 +182,49 @@ def test_subject_access_lists_and_erasure_deletes_the_import_files_that_mention_
     assert mentions.files_deleted_at is not None
     assert not default_storage.exists(mentions.file_path)
     assert (other.files_deleted_at, default_storage.exists(other.file_path)) == (None, True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_deliveries_of_one_commit_at_once_import_it_once():
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; CI runs this on PostgreSQL")
+    job = import_job_create(
+        upload=SimpleUploadedFile(
+            "p.csv", b"email\n" + b"".join(b"p%d@example.org\n" % i for i in range(3000))
+        ),
+        options={},
+        actor=None,
+    )
+    job.refresh_from_db()
+    import_job_dry_run(job=job, mapping={"email": "email"})
+    job.refresh_from_db()
+    # What import_job_commit records, with its task delivered twice below instead of once.
+    ImportJob.objects.filter(pk=job.pk).update(
+        step=ImportJobStep.COMMIT, state=ImportJobState.QUEUED
+    )
+    start = threading.Barrier(2)
+    errors = []
+
+    def deliver():
+        try:
+            start.wait()
+            import_job_run(job_id=job.pk)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert ImportBatch.objects.count() == 1
+    assert Stakeholder.objects.count() == 3000
+    assert ImportJob.objects.get(pk=job.pk).batch_id == ImportBatch.objects.get().pk

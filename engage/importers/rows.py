@@ -164,10 +164,11 @@ def validate(
     )
 
 
+@functools.lru_cache(maxsize=8192)
 def _script(char: str) -> str:
     # Unicode names start with the script for letters ("LATIN SMALL LETTER E WITH ACUTE",
     # "CJK UNIFIED IDEOGRAPH-9591", "CYRILLIC CAPITAL LETTER A"): close enough to the Script
-    # property, which the standard library does not expose.
+    # property, which the standard library does not expose. A file has few distinct letters.
     name = unicodedata.name(char, "")
     return name.split(" ", 1)[0] if name else "UNKNOWN"
 
@@ -197,33 +198,39 @@ def unusual_letters(rows: list["Row"], *, limit: int) -> list[TextWarning]:
     organisations, roles and tags. A word mixing two scripts ("Ren閑") is always pointed at; so is
     U+FFFD, the mark of bytes that could not be decoded. At most `limit` warnings are returned.
     """
+    # ASCII values (nearly all, in most files) hold Latin letters only: they are counted by
+    # length, never looked at letter by letter, which keeps 100,000 rows to a fraction of a second.
     census: Counter = Counter()
-    for row in rows:
-        for _name, value in _stored_texts(row):
-            census.update(_script(c) for c in value if c.isalpha())
-    total = sum(census.values())
-    common = {s for s, n in census.items() if total and n / total >= MINOR_SCRIPT_SHARE}
-    warnings: list[TextWarning] = []
+    others: list[tuple[int, str, str]] = []
     for row in rows:
         for name, value in _stored_texts(row):
-            odd = {c for c in value if c == "\ufffd"}
-            for word, scripts in _scripts_by_word(value):
-                mixed = len(scripts) > 1
-                odd.update(
-                    c
-                    for c in word
-                    if c.isalpha()
-                    and (
-                        _script(c) not in common
-                        or (mixed and scripts[_script(c)] < max(scripts.values()))
-                    )
+            if value.isascii():
+                census["LATIN"] += len(value)
+            else:
+                census.update(_script(c) for c in value if c.isalpha())
+                others.append((row.line, name, value))
+    total = sum(census.values())
+    common = {s for s, n in census.items() if total and n / total >= MINOR_SCRIPT_SHARE}
+    if "LATIN" not in common:  # then ASCII values are the odd ones: look at every value
+        others = [(row.line, n, v) for row in rows for n, v in _stored_texts(row)]
+    warnings: list[TextWarning] = []
+    for line, name, value in others:
+        odd = {c for c in value if c == "\ufffd"}
+        for word, scripts in _scripts_by_word(value):
+            mixed = len(scripts) > 1
+            odd.update(
+                c
+                for c in word
+                if c.isalpha()
+                and (
+                    _script(c) not in common
+                    or (mixed and scripts[_script(c)] < max(scripts.values()))
                 )
-            if odd:
-                warnings.append(
-                    TextWarning(
-                        line=row.line, field=name, value=value, letters="".join(sorted(odd))
-                    )
-                )
-                if len(warnings) >= limit:
-                    return warnings
+            )
+        if odd:
+            warnings.append(
+                TextWarning(line=line, field=name, value=value, letters="".join(sorted(odd)))
+            )
+            if len(warnings) >= limit:
+                break
     return warnings

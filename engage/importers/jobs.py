@@ -18,7 +18,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -194,6 +194,14 @@ def import_job_run(*, job_id: int) -> None:
             import_job_files_delete(job=job)
     except ImportFileError as exc:
         _finish(job, state=ImportJobState.FAILED, error=str(exc))
+    except DatabaseError:
+        # Rolled back whole; the reason is for the logs (ids only), the team is told what holds.
+        logger.exception("import job %s failed in the database", job.pk)
+        _finish(
+            job,
+            state=ImportJobState.FAILED,
+            error=_("The import failed in the database and nothing was changed. Try again."),
+        )
 
 
 class _AlreadyImported(Exception):

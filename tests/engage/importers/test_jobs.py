@@ -228,3 +228,39 @@ def test_two_deliveries_of_one_commit_at_once_import_it_once():
     assert ImportBatch.objects.count() == 1
     assert Stakeholder.objects.count() == 3000
     assert ImportJob.objects.get(pk=job.pk).batch_id == ImportBatch.objects.get().pk
+
+
+@pytest.mark.django_db
+def test_a_database_failure_in_the_commit_fails_the_job_and_changes_nothing(
+    django_capture_on_commit_callbacks,
+):
+    from django.db import connection
+
+    capture = django_capture_on_commit_callbacks
+    job = _created(capture)
+    with capture(execute=True):
+        import_job_dry_run(job=job, mapping={"email": "email"})
+    job.refresh_from_db()
+    with connection.cursor() as cursor:  # a real failure partway: people cannot be inserted
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE FUNCTION refuse_insert() RETURNS trigger AS $$ BEGIN "
+                "RAISE EXCEPTION 'refused'; END; $$ LANGUAGE plpgsql"
+            )
+            cursor.execute(
+                "CREATE TRIGGER refuse BEFORE INSERT ON engage_stakeholder "
+                "FOR EACH ROW EXECUTE FUNCTION refuse_insert()"
+            )
+        else:
+            cursor.execute(
+                "CREATE TRIGGER refuse BEFORE INSERT ON engage_stakeholder "
+                "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+
+    with capture(execute=True):
+        import_job_commit(job=job)
+    job.refresh_from_db()
+
+    assert (job.state, job.batch) == (ImportJobState.FAILED, None)
+    assert "nothing was changed" in job.error
+    assert (Stakeholder.objects.count(), ImportBatch.objects.count()) == (0, 0)

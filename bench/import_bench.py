@@ -202,6 +202,9 @@ def main() -> int:
     parser = arg_parser("Stakeholder import of 100,000 rows")
     parser.add_argument("--rows", type=int, default=0)
     parser.add_argument("--baseline-rows", type=int, default=0)
+    parser.add_argument(
+        "--database", default="engage_bench_import", help="PostgreSQL database name"
+    )
     parser.add_argument("--child", nargs=2, metavar=("MODE", "FILE"), help=argparse_hidden())
     args = parser.parse_args()
     if args.child:
@@ -210,7 +213,7 @@ def main() -> int:
     rows = args.rows or (2_000 if args.quick else 100_000)
     baseline_rows = args.baseline_rows or (500 if args.quick else 10_000)
 
-    with tempfile.TemporaryDirectory() as tmp, bench_database("engage_bench_import") as url:
+    with tempfile.TemporaryDirectory() as tmp, bench_database(args.database) as url:
         setup_django(url)
         from engage.models import Area
         from engage.services import areas_load

@@ -20,5 +20,6 @@ class EngageConfig(AppConfig):
         # service, and registers engage's own subject-data provider (other apps register theirs
         # in their ready()).
         import config.checks  # noqa: F401  (registers the deploy checks)
+        import engage.importers.jobs  # noqa: F401  (import files in subject access and erasure)
         import engage.mail.webhooks  # noqa: F401
         import engage.rights  # noqa: F401

@@ -79,6 +79,19 @@ class AuditAction(models.TextChoices):
     SUPPRESS = "suppress", _("Suppression changed")
 
 
+class ImportJobStep(models.TextChoices):
+    HEADERS = "headers", _("Reading the columns")
+    DRY_RUN = "dry_run", _("Dry run")
+    COMMIT = "commit", _("Import")
+
+
+class ImportJobState(models.TextChoices):
+    QUEUED = "queued", _("Waiting to start")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Finished")
+    FAILED = "failed", _("Failed")
+
+
 class Role(models.TextChoices):
     REPRESENTATIVE = "representative", _("Community representative")
     FACILITATOR = "facilitator", _("Facilitator")

@@ -28,7 +28,11 @@ EXPORT_COLUMNS = [
 
 
 def neutralise(value) -> str:
-    """`value` as text, prefixed with an apostrophe when a spreadsheet would read it as a formula."""
+    """`value` as text, prefixed with an apostrophe when a spreadsheet would read it as a formula.
+
+    The one formula guard: every CSV the apps write (exports, an import's invalid rows, a meeting's
+    registrations and attendance) passes its cells through here.
+    """
     text = "" if value is None else str(value)
     if text.startswith(FORMULA_STARTS):
         return "'" + text

@@ -20,6 +20,13 @@ from django.conf import settings as _settings  # noqa: E402
 
 from engage.enums import ConsentMethod as _ConsentMethod  # noqa: E402
 from engage.enums import OrganisationType as _OrganisationType  # noqa: E402
+from engage.importers import (  # noqa: E402
+    FIELDS,
+    ImportFileError,
+    check_size,
+    check_xlsx_expanded_size,
+    file_kind,
+)
 
 CONSENT_STATE_CHOICES = [
     ("", _("Any")),
@@ -290,16 +297,24 @@ class ImportUploadForm(_forms.Form):
     encoding = _forms.ChoiceField(
         label=_("CSV text encoding"),
         required=False,
-        choices=[("", _("Detect")), ("utf-8", "UTF-8"), ("cp1252", "Windows-1252")],
+        choices=[
+            ("", _("Detect (UTF-8, then Windows-1252)")),
+            ("utf-8", "UTF-8"),
+            ("utf-16", "UTF-16"),
+            ("cp1252", "Windows-1252"),
+            ("iso-8859-1", "ISO-8859-1"),
+        ],
     )
 
     def clean_file(self):
-        from engage.importers import ImportFileError, check_size, file_kind
-
         upload = self.cleaned_data["file"]
         try:
             check_size(upload.size)
-            file_kind(upload.name)
+            # The zip directory only: cheap, and refuses a bomb before any XML is parsed.
+            if file_kind(upload.name) == "xlsx":
+                upload.seek(0)
+                check_xlsx_expanded_size(upload.read())
+                upload.seek(0)
         except ImportFileError as exc:
             raise _forms.ValidationError(str(exc)) from None
         return upload
@@ -309,8 +324,6 @@ class ImportMappingForm(_forms.Form):
     """For each field, which of the file's columns holds it."""
 
     def __init__(self, *args, headers=(), **kwargs):
-        from engage.importers import FIELDS
-
         super().__init__(*args, **kwargs)
         labels = {
             "email": _("Email address"),

@@ -13,6 +13,8 @@ from engage.enums import (
     ConsentAction,
     ConsentMethod,
     EmailStatus,
+    ImportJobState,
+    ImportJobStep,
     LawfulBasis,
     OrganisationType,
     SuppressionReason,
@@ -307,6 +309,52 @@ class ImportBatch(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     counts = models.JSONField(default=dict)
+
+
+class ImportJob(models.Model):
+    """One uploaded file on its way through the import steps, each run by a task off the request.
+
+    Holds no personal data itself: the upload and the dry-run report (which do) live in the
+    default storage at `file_path` and `file_path + ".report.json"`, and are deleted once the
+    import is committed or after ENGAGE_IMPORT_KEEP_HOURS (`files_deleted_at` says when).
+    """
+
+    kind = models.CharField(max_length=30, default="stakeholders")
+    step = models.CharField(
+        max_length=10, choices=ImportJobStep.choices, default=ImportJobStep.HEADERS
+    )
+    state = models.CharField(
+        max_length=10, choices=ImportJobState.choices, default=ImportJobState.QUEUED
+    )
+    file_name = models.CharField(max_length=255)
+    file_path = models.CharField(max_length=255)
+    file_size = models.PositiveBigIntegerField(default=0)
+    options = models.JSONField(default=dict, blank=True)
+    headers = models.JSONField(default=list, blank=True)
+    mapping = models.JSONField(null=True, blank=True)
+    rows_read = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    batch = models.OneToOneField(
+        ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="job"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    files_deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "updated_at"], name="engage_importjob_state")]
+
+    @property
+    def report_path(self) -> str:
+        return self.file_path + ".report.json"
+
+    @property
+    def active(self) -> bool:
+        return self.state in (ImportJobState.QUEUED, ImportJobState.RUNNING)
 
 
 class AuditLog(models.Model):

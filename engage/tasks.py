@@ -27,4 +27,28 @@ def retention_run_task() -> None:
     retention_run()
 
 
-__all__ = ["email_send_task", "heartbeat_task", "retention_run_task", "signups_purge_task"]
+@shared_task(name="engage.import_job_run", ignore_result=True)
+def import_job_run_task(job_id: int) -> None:
+    """Run an import job's current step (idempotent: a finished step is never run again)."""
+    # Imported here: engage.importers.jobs queues this task (the task <-> service pair).
+    from engage.importers.jobs import import_job_run
+
+    import_job_run(job_id=job_id)
+
+
+@shared_task(name="engage.import_jobs_tidy", ignore_result=True)
+def import_jobs_tidy_task() -> None:
+    """Beat: delete idle import jobs' files; hand stalled queued jobs to the broker again."""
+    from engage.importers.jobs import import_jobs_tidy
+
+    import_jobs_tidy()
+
+
+__all__ = [
+    "email_send_task",
+    "heartbeat_task",
+    "import_job_run_task",
+    "import_jobs_tidy_task",
+    "retention_run_task",
+    "signups_purge_task",
+]

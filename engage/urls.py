@@ -67,12 +67,13 @@ urlpatterns = [
         name="staff_segment_export",
     ),
     path("staff/import/", views_staff.import_upload, name="staff_import"),
-    path("staff/import/mapping/", views_staff.import_mapping, name="staff_import_mapping"),
-    path("staff/import/report/", views_staff.import_report, name="staff_import_report"),
+    path("staff/import/<int:pk>/", views_staff.import_job, name="staff_import_job"),
+    path("staff/import/<int:pk>/mapping/", views_staff.import_mapping, name="staff_import_mapping"),
+    path("staff/import/<int:pk>/report/", views_staff.import_report, name="staff_import_report"),
     path(
-        "staff/import/report/invalid.csv",
+        "staff/import/<int:pk>/report/invalid.csv",
         views_staff.import_invalid_csv,
         name="staff_import_invalid_csv",
     ),
-    path("staff/import/commit/", views_staff.import_commit, name="staff_import_commit"),
+    path("staff/import/<int:pk>/commit/", views_staff.import_commit, name="staff_import_commit"),
 ]

@@ -1,14 +1,9 @@
 """The engagement team's stakeholder pages: list, detail, edit, consent by phone or paper,
 segments, export and import. Thin: parse input, call one service or selector, render."""
 
-import json
-import uuid
-from pathlib import Path
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from engage import importers
-from engage.enums import AuditAction, ConsentMethod
+from engage.enums import AuditAction, ConsentMethod, ImportJobState, ImportJobStep
 from engage.exports import segment_export_csv
 from engage.forms import (
     ImportMappingForm,
@@ -28,7 +23,13 @@ from engage.forms import (
     StakeholderForm,
     filters_querydict,
 )
-from engage.models import ConsentPurpose, Segment, Stakeholder
+from engage.importers.jobs import (
+    import_job_commit,
+    import_job_create,
+    import_job_dry_run,
+    import_job_report,
+)
+from engage.models import ConsentPurpose, ImportJob, Segment, Stakeholder
 from engage.permissions import permission_required
 from engage.selectors import (
     segment_members,
@@ -339,40 +340,15 @@ def stakeholder_export(request):
 
 
 # --- Import -------------------------------------------------------------------------------------
-# The upload is kept in the default storage under imports/ between the steps (mapping, dry run,
-# commit); the session holds only its key, options and the dry-run counts.
+# Each step is a job run by a task (engage.importers.jobs): the requests below store what the team
+# asked for and answer at once; the job page shows progress, refreshing itself (a Refresh header,
+# so it works without JavaScript), and moves on to the next step's page when the step is done.
 
-_SESSION_KEY = "engage_import"
-
-
-def _pending(request) -> dict | None:
-    pending = request.session.get(_SESSION_KEY)
-    if not pending or not default_storage.exists(pending["path"]):
-        return None
-    return pending
+_REFRESH_SECONDS = 2
 
 
-def _options(pending: dict) -> importers.ImportOptions:
-    return importers.ImportOptions(
-        source=pending["source"],
-        consent_wording=pending["consent_wording"],
-        delimiter=pending["delimiter"],
-        encoding=pending["encoding"],
-        mapping=pending.get("mapping"),
-    )
-
-
-def _read(pending: dict) -> bytes:
-    with default_storage.open(pending["path"], "rb") as handle:
-        return handle.read()
-
-
-def _discard(request) -> None:
-    pending = request.session.pop(_SESSION_KEY, None)
-    if pending:
-        for path in (pending["path"], pending["path"] + ".report.json"):
-            if default_storage.exists(path):
-                default_storage.delete(path)
+def _import_job(pk: int) -> ImportJob:
+    return get_object_or_404(ImportJob, pk=pk, kind="stakeholders")
 
 
 @permission_required("engage.import_stakeholder")
@@ -380,123 +356,78 @@ def _discard(request) -> None:
 def import_upload(request):
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        _discard(request)
-        upload = form.cleaned_data["file"]
-        suffix = Path(upload.name).suffix.lower()
-        path = default_storage.save(f"imports/{uuid.uuid4().hex}{suffix}", upload)
-        pending = {
-            "path": path,
-            "file_name": Path(upload.name).name[:255],
-            "source": form.cleaned_data["source"],
-            "consent_wording": form.cleaned_data["consent_wording"],
-            "delimiter": form.cleaned_data["delimiter"],
-            "encoding": form.cleaned_data["encoding"],
-            "mapping": None,
-        }
-        try:
-            table = importers.read_table(
-                _read(pending), file_name=pending["file_name"], options=_options(pending)
-            )
-        except importers.ImportFileError as exc:
-            default_storage.delete(path)
-            form.add_error("file", str(exc))
-        else:
-            pending["headers"] = [h.strip() for h in table.headers]
-            pending["mapping"] = importers.default_mapping(pending["headers"])
-            request.session[_SESSION_KEY] = pending
-            return redirect("engage:staff_import_mapping")
+        job = import_job_create(
+            upload=form.cleaned_data["file"], options=form.cleaned_data, actor=request.user
+        )
+        return redirect("engage:staff_import_job", pk=job.pk)
     return render(request, "engage/staff/import_upload.html", {"form": form})
 
 
 @permission_required("engage.import_stakeholder")
+def import_job(request, pk):
+    job = _import_job(pk)
+    if job.state == ImportJobState.DONE and job.step == ImportJobStep.HEADERS:
+        return redirect("engage:staff_import_mapping", pk=job.pk)
+    if job.state == ImportJobState.DONE and job.step == ImportJobStep.DRY_RUN:
+        return redirect("engage:staff_import_report", pk=job.pk)
+    response = render(request, "engage/staff/import_job.html", {"job": job})
+    if job.active:
+        response["Refresh"] = str(_REFRESH_SECONDS)
+    return response
+
+
+@permission_required("engage.import_stakeholder")
 @require_http_methods(["GET", "POST"])
-def import_mapping(request):
-    pending = _pending(request)
-    if pending is None:
-        return redirect("engage:staff_import")
-    form = ImportMappingForm(
-        request.POST or None, headers=pending["headers"], initial=pending["mapping"]
-    )
+def import_mapping(request, pk):
+    job = _import_job(pk)
+    if not job.headers:
+        return redirect("engage:staff_import_job", pk=job.pk)
+    form = ImportMappingForm(request.POST or None, headers=job.headers, initial=job.mapping)
     if request.method == "POST" and form.is_valid():
-        pending["mapping"] = form.mapping()
         try:
-            report = importers.stakeholders_import(
-                data=_read(pending),
-                file_name=pending["file_name"],
-                actor=request.user,
-                options=_options(pending),
-                dry_run=True,
-            )
+            import_job_dry_run(job=job, mapping=form.mapping())
         except importers.ImportFileError as exc:
             form.add_error(None, str(exc))
         else:
-            with default_storage.open(pending["path"] + ".report.json", "wb") as handle:
-                handle.write(json.dumps(_report_data(report)).encode())
-            pending["counts"] = report.counts()
-            request.session[_SESSION_KEY] = pending
-            audit_log(
-                actor=request.user,
-                action=AuditAction.IMPORT,
-                detail={"dry_run": True, **report.counts()},
-            )
-            return redirect("engage:staff_import_report")
-    return render(request, "engage/staff/import_mapping.html", {"form": form, "pending": pending})
-
-
-def _report_data(report: importers.ImportReport) -> dict:
-    return {
-        "counts": report.counts(),
-        "headers": report.headers,
-        "consent_columns": report.consent_columns,
-        "consents": report.consents_recorded,
-        "unknown_areas": report.unknown_areas,
-        "invalid_rows": [[r.line, r.reason, r.cells] for r in report.invalid_rows],
-    }
-
-
-def _load_report(pending: dict) -> importers.ImportReport | None:
-    path = pending["path"] + ".report.json"
-    if not default_storage.exists(path):
-        return None
-    with default_storage.open(path, "rb") as handle:
-        data = json.loads(handle.read())
-    report = importers.ImportReport(file_name=pending["file_name"], dry_run=True)
-    report.headers = data["headers"]
-    report.consent_columns = data["consent_columns"]
-    report.consents_recorded = data["consents"]
-    report.unknown_areas = data["unknown_areas"]
-    report.created = data["counts"]["created"]
-    report.updated = data["counts"]["updated"]
-    report.unchanged = data["counts"]["unchanged"]
-    report.invalid_rows = [
-        importers.InvalidRow(line=line, reason=reason, cells=cells)
-        for line, reason, cells in data["invalid_rows"]
-    ]
-    return report
+            return redirect("engage:staff_import_job", pk=job.pk)
+    return render(request, "engage/staff/import_mapping.html", {"form": form, "job": job})
 
 
 @permission_required("engage.import_stakeholder")
-def import_report(request):
-    pending = _pending(request)
-    report = _load_report(pending) if pending else None
-    if report is None:
-        return redirect("engage:staff_import")
+def import_report(request, pk):
+    job = _import_job(pk)
+    report = import_job_report(job=job)
+    if report is None or job.step != ImportJobStep.DRY_RUN:
+        return redirect("engage:staff_import_job", pk=job.pk)
+    # The preview and invalid rows show people's details: viewing them is on record.
+    audit_log(
+        actor=request.user,
+        action=AuditAction.VIEW,
+        obj=job,
+        detail={"import_report": True, "rows": len(report.preview), "invalid": report.invalid},
+    )
     return render(
         request,
         "engage/staff/import_report.html",
-        {"pending": pending, "report": report, "invalid_shown": report.invalid_rows[:500]},
+        {
+            "job": job,
+            "report": report,
+            "invalid_shown": report.invalid_rows[:500],
+            "warnings_shown": report.warnings[:100],
+        },
     )
 
 
 @permission_required("engage.import_stakeholder")
-def import_invalid_csv(request):
-    pending = _pending(request)
-    report = _load_report(pending) if pending else None
+def import_invalid_csv(request, pk):
+    job = _import_job(pk)
+    report = import_job_report(job=job)
     if report is None:
-        return redirect("engage:staff_import")
+        return redirect("engage:staff_import_job", pk=job.pk)
     audit_log(
         actor=request.user,
         action=AuditAction.EXPORT,
+        obj=job,
         detail={"import_invalid_rows": report.invalid},
     )
     response = HttpResponse(
@@ -508,25 +439,10 @@ def import_invalid_csv(request):
 
 @permission_required("engage.import_stakeholder")
 @require_POST
-def import_commit(request):
-    pending = _pending(request)
-    if pending is None or "counts" not in pending:
-        messages.error(request, _("Upload the file again: the import in progress has expired."))
-        return redirect("engage:staff_import")
+def import_commit(request, pk):
+    job = _import_job(pk)
     try:
-        report = importers.stakeholders_import(
-            data=_read(pending),
-            file_name=pending["file_name"],
-            actor=request.user,
-            options=_options(pending),
-            dry_run=False,
-        )
-    except (importers.ImportFileError, DatabaseError) as exc:
-        message = str(exc) if isinstance(exc, importers.ImportFileError) else ""
-        messages.error(
-            request,
-            _("The import failed and nothing was changed. %(reason)s") % {"reason": message},
-        )
-        return redirect("engage:staff_import_report")
-    _discard(request)
-    return render(request, "engage/staff/import_done.html", {"report": report})
+        import_job_commit(job=job)
+    except importers.ImportFileError as exc:
+        messages.error(request, str(exc))
+    return redirect("engage:staff_import_job", pk=job.pk)

@@ -171,3 +171,28 @@ for _name in (
     URL_KWARGS[f"feedback:{_name}"] = _staff_meeting
 for _name in ("staff_response_edit", "staff_response_publication", "staff_response_delete"):
     URL_KWARGS[f"feedback:{_name}"] = _staff_response
+
+
+# --- Stakeholder import jobs (engage/urls.py) ---
+def _import_job() -> dict:
+    from engage.enums import ImportJobState, ImportJobStep
+    from engage.models import ImportJob
+
+    job = ImportJob.objects.create(
+        file_name="people.csv",
+        file_path="imports/missing.csv",
+        step=ImportJobStep.HEADERS,
+        state=ImportJobState.DONE,
+        headers=["email"],
+    )
+    return {"pk": job.pk}
+
+
+for _name in (
+    "staff_import_job",
+    "staff_import_mapping",
+    "staff_import_report",
+    "staff_import_invalid_csv",
+    "staff_import_commit",
+):
+    URL_KWARGS[f"engage:{_name}"] = _import_job

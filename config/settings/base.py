@@ -335,6 +335,10 @@ CELERY_BEAT_SCHEDULE["engage.signups_purge"] = {
     "task": "engage.signups_purge",
     "schedule": crontab(hour=2, minute=10),
 }
+CELERY_BEAT_SCHEDULE["engage.import_jobs_tidy"] = {
+    "task": "engage.import_jobs_tidy",
+    "schedule": 120.0,
+}
 CELERY_BEAT_SCHEDULE["engage.retention_run"] = {
     "task": "engage.retention_run",
     "schedule": crontab(hour=2, minute=40),
@@ -371,6 +375,14 @@ CELERY_BEAT_SCHEDULE["feedback.notify_responses_published"] = {
 ENGAGE_UNCONFIRMED_SIGNUP_DAYS = env.int("ENGAGE_UNCONFIRMED_SIGNUP_DAYS", default=7)
 ENGAGE_RETENTION_DAYS = env.int("ENGAGE_RETENTION_DAYS", default=3 * 365)
 ENGAGE_IMPORT_MAX_BYTES = env.int("ENGAGE_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+# Imports are refused before any work beyond these (see README, "Importing people").
+ENGAGE_IMPORT_MAX_ROWS = env.int("ENGAGE_IMPORT_MAX_ROWS", default=200_000)
+ENGAGE_IMPORT_MAX_COLUMNS = env.int("ENGAGE_IMPORT_MAX_COLUMNS", default=200)
+ENGAGE_IMPORT_MAX_XLSX_EXPANDED_BYTES = env.int(
+    "ENGAGE_IMPORT_MAX_XLSX_EXPANDED_BYTES", default=250 * 1024 * 1024
+)
+# An import job's uploaded file and dry-run report (personal data) are deleted after this.
+ENGAGE_IMPORT_KEEP_HOURS = env.int("ENGAGE_IMPORT_KEEP_HOURS", default=24)
 ENGAGE_SMALL_NUMBER_THRESHOLD = env.int("ENGAGE_SMALL_NUMBER_THRESHOLD", default=10)
 ENGAGE_WAITLIST_OFFER_HOURS = env.int("ENGAGE_WAITLIST_OFFER_HOURS", default=48)
 ENGAGE_PRIVACY_NOTICE_VERSION = env.str("ENGAGE_PRIVACY_NOTICE_VERSION", default="2026-11")

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from engage.enums import AuditAction, ConsentAction, ConsentMethod
 from engage.exports import neutralise
-from engage.models import AuditLog, ConsentRecord, ImportBatch, Segment, Stakeholder
+from engage.models import AuditLog, ConsentRecord, Segment, Stakeholder
 from tests.factories import (
     AreaFactory,
     ConsentPurposeFactory,
@@ -347,82 +347,6 @@ def test_list_export_logs_filters_without_search_text(staff_client):
 )
 def test_neutralise(value, expected):
     assert neutralise(value) == expected
-
-
-def test_import_pages_upload_map_dry_run_then_commit(staff_client):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    ConsentPurposeFactory()
-    upload = SimpleUploadedFile(
-        "people.csv",
-        b"E-mail;Given name;consent_meeting-invitations\nada@example.org;Ada;yes\nbad;Bad;\n",
-    )
-
-    step1 = staff_client.post(
-        reverse("engage:staff_import"),
-        {"file": upload, "source": "July sign-in sheet", "consent_wording": "Invite me."},
-    )
-    step2 = staff_client.post(
-        reverse("engage:staff_import_mapping"), {"email": "E-mail", "first_name": "Given name"}
-    )
-    report = staff_client.get(reverse("engage:staff_import_report"))
-    invalid = staff_client.get(reverse("engage:staff_import_invalid_csv"))
-    assert Stakeholder.objects.count() == 0
-    done = staff_client.post(reverse("engage:staff_import_commit"))
-
-    assert step1["Location"] == reverse("engage:staff_import_mapping")
-    assert step2["Location"] == reverse("engage:staff_import_report")
-    assert report.context["report"].counts() == {
-        "created": 1,
-        "updated": 0,
-        "unchanged": 0,
-        "invalid": 1,
-    }
-    assert invalid.content.decode().splitlines()[1].startswith("3,")
-    assert done.context["report"].created == 1
-    person = Stakeholder.objects.get()
-    assert person.first_name == "Ada"
-    record = ConsentRecord.objects.get()
-    assert (record.method, record.recorded_by, record.wording) == (
-        ConsentMethod.IMPORT,
-        staff_client.user,
-        "Invite me.",
-    )
-    batch = ImportBatch.objects.get()
-    assert list(
-        AuditLog.objects.filter(action=AuditAction.IMPORT)
-        .values_list("object_id", flat=True)
-        .order_by("id")
-    ) == ["", str(batch.pk)]
-
-
-def test_import_upload_refuses_an_oversized_file(staff_client, settings):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    settings.ENGAGE_IMPORT_MAX_BYTES = 10
-
-    response = staff_client.post(
-        reverse("engage:staff_import"),
-        {"file": SimpleUploadedFile("people.csv", b"email\na@example.org\n")},
-    )
-
-    assert response.status_code == 200
-    assert "the largest file we accept" in response.content.decode()
-
-
-def test_import_upload_refuses_consent_columns_without_wording_at_the_dry_run(staff_client):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    ConsentPurposeFactory()
-    staff_client.post(
-        reverse("engage:staff_import"),
-        {"file": SimpleUploadedFile("p.csv", b"email,consent_meeting-invitations\na@x.org,yes\n")},
-    )
-
-    response = staff_client.post(reverse("engage:staff_import_mapping"), {"email": "email"})
-
-    assert response.status_code == 200
-    assert "state the wording" in response.content.decode()
 
 
 def test_export_with_a_mistyped_filter_exports_nothing(staff_client):

@@ -81,6 +81,13 @@ class Command(BaseCommand):
             )
         except ImportFileError as exc:
             raise CommandError(str(exc)) from None
+        if report.encoding:
+            self.stdout.write(f"Read as {report.encoding}.")
+        for warning in report.warnings:
+            self.stdout.write(
+                f"line {warning.line}: check {warning.field} {warning.value!r}: letters "
+                f"{warning.letters!r} are from a script the rest of the file does not use"
+            )
         for row in report.invalid_rows:
             self.stdout.write(f"line {row.line}: {row.reason}")
         if report.dry_run:

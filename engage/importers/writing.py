@@ -1,35 +1,38 @@
-"""Stakeholder import from CSV or XLSX: read, map columns, validate, plan, then commit in bulk.
+"""Writing an import: plan each chunk against the list, then write it in bulk (or only count).
 
-One service, `stakeholders_import`, runs behind the staff pages and `manage.py
+`stakeholders_import` runs behind the staff pages (as an import job's task) and `manage.py
 import_stakeholders`. A dry run and a commit walk exactly the same code; the commit alone
 writes, inside one transaction, so a failed import changes nothing.
 
 Speed: rows are validated in one pass into small tuples; the plan is made in chunks of
 CHUNK_SIZE rows with four queries per chunk (existing people, memberships, tags, latest consent),
-and written with bulk_create / bulk_update. Nothing holds a model instance per row longer than
-its chunk, which keeps 100,000 rows well under 300 MB.
+and written with bulk_create / bulk_update (COPY on PostgreSQL). Nothing holds a model instance
+per row longer than its chunk, which keeps 100,000 rows well under 300 MB.
 """
 
-import codecs
-import csv
-import functools
 import hashlib
-import io
 import json
-import re
-import unicodedata
-import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
 
-import charset_normalizer
 from django.conf import settings
-from django.core.validators import EmailValidator
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from engage.enums import AuditAction, ConsentAction, ConsentMethod, LawfulBasis, OrganisationType
+from engage.importers.columns import column_indexes, consent_columns, default_mapping
+from engage.importers.reading import ENCODING_LABELS, ImportFileError, read_table
+from engage.importers.report import (
+    MAX_WARNINGS,
+    PREVIEW_ROWS,
+    ImportOptions,
+    ImportReport,
+    InvalidRow,
+)
+from engage.importers.rows import Row, area_lookup, unusual_letters, validate
 from engage.models import (
     Area,
     ConsentPurpose,
@@ -40,453 +43,12 @@ from engage.models import (
     Stakeholder,
     Tag,
 )
-from engage.normalise import normalise_email
 from engage.selectors import stakeholder_filter_choices_forget
 from engage.services import audit_log
 
 CHUNK_SIZE = 2000
 BATCH_SIZE = 1000
 ANALYZED_MODELS = (Stakeholder, Membership, Stakeholder.tags.through, ConsentRecord)
-
-# The fields a column can map to. `name` is one column holding "first last".
-FIELDS = (
-    "email",
-    "first_name",
-    "last_name",
-    "name",
-    "organisation",
-    "role",
-    "area",
-    "phone",
-    "tags",
-)
-# Header spellings recognised without a mapping (after lower-casing and turning spaces and
-# hyphens into underscores).
-HEADER_ALIASES = {
-    "email": "email",
-    "email_address": "email",
-    "e_mail": "email",
-    "first_name": "first_name",
-    "firstname": "first_name",
-    "forename": "first_name",
-    "last_name": "last_name",
-    "lastname": "last_name",
-    "surname": "last_name",
-    "name": "name",
-    "full_name": "name",
-    "organisation": "organisation",
-    "organization": "organisation",
-    "role": "role",
-    "area": "area",
-    "borough": "area",
-    "phone": "phone",
-    "telephone": "phone",
-    "tags": "tags",
-}
-CONSENT_PREFIX = "consent_"
-YES = {"yes", "y", "true", "1", "x", "given"}
-NO = {"no", "n", "false", "0", "withdrawn"}
-DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
-MAX_LENGTHS = {"first_name": 150, "last_name": 150, "phone": 40, "organisation": 200, "role": 150}
-
-_email_validator = EmailValidator()
-# Django's own rules, applied without its lazy regex proxies and with the domain check cached:
-# at 100,000 rows the proxies alone cost seconds, and a file has few distinct domains.
-_USER_RE = re.compile(EmailValidator.user_regex.pattern, re.IGNORECASE)
-
-
-@functools.lru_cache(maxsize=4096)
-def _domain_ok(domain: str) -> bool:
-    return domain in _email_validator.domain_allowlist or _email_validator.validate_domain_part(
-        domain
-    )
-
-
-def email_is_valid(value: str) -> bool:
-    """Exactly what django.core.validators.validate_email accepts, faster for many rows."""
-    if not value or "@" not in value or len(value) > 320:
-        return False
-    user, domain = value.rsplit("@", 1)
-    return bool(_USER_RE.match(user)) and _domain_ok(domain)
-
-
-class ImportFileError(Exception):
-    """The file as a whole cannot be imported (too big, unreadable, no email column...)."""
-
-
-@dataclass
-class ImportOptions:
-    """What the team states about a file, and how to read it."""
-
-    source: str = ""
-    consent_wording: str = ""
-    privacy_notice_version: str = ""
-    delimiter: str = ""  # "" detects it from the header line
-    encoding: str = ""  # "" detects it (UTF-8 with or without BOM, else charset-normalizer)
-    sheet: str = ""  # XLSX: the first sheet unless named
-    mapping: dict[str, str] | None = None  # field -> header as written in the file
-
-
-@dataclass
-class InvalidRow:
-    line: int
-    reason: str
-    cells: list[str]
-
-
-@dataclass
-class ImportReport:
-    file_name: str
-    dry_run: bool
-    headers: list[str] = field(default_factory=list)
-    mapping: dict[str, str] = field(default_factory=dict)
-    consent_columns: dict[str, str] = field(default_factory=dict)  # header -> purpose slug
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    invalid_rows: list[InvalidRow] = field(default_factory=list)
-    consents_recorded: int = 0
-    unknown_areas: dict[str, int] = field(default_factory=dict)
-    batch_id: int | None = None
-
-    @property
-    def invalid(self) -> int:
-        return len(self.invalid_rows)
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "invalid": self.invalid,
-        }
-
-    def summary_line(self) -> str:
-        return " ".join(f"{key}={value}" for key, value in self.counts().items())
-
-
-# --- Reading ------------------------------------------------------------------------------------
-
-
-@dataclass
-class Table:
-    headers: list[str]
-    rows: Iterator[tuple[int, list[str]]]  # (line number in the file, cells)
-    delimiter: str = ""
-    encoding: str = ""
-
-
-def check_size(size: int) -> None:
-    """Raise ImportFileError when a file of `size` bytes is over ENGAGE_IMPORT_MAX_BYTES."""
-    limit = settings.ENGAGE_IMPORT_MAX_BYTES
-    if size > limit:
-        raise ImportFileError(
-            _("The file is %(size)s MB; the largest file we accept is %(limit)s MB.")
-            % {"size": f"{size / 1_048_576:.1f}", "limit": f"{limit / 1_048_576:.1f}"}
-        )
-
-
-def file_kind(file_name: str) -> str:
-    name = file_name.lower()
-    if name.endswith(".xlsx"):
-        return "xlsx"
-    if name.endswith((".csv", ".txt", ".tsv")):
-        return "csv"
-    if name.endswith(".xls"):
-        raise ImportFileError(
-            _("Old Excel (.xls) files cannot be read: save the sheet as .xlsx or .csv first.")
-        )
-    raise ImportFileError(_("Upload a .csv or .xlsx file."))
-
-
-def decode(data: bytes, encoding: str = "") -> tuple[str, str]:
-    """The text of `data` and the encoding used. UTF-8 (with or without BOM) is tried first."""
-    if encoding:
-        try:
-            return data.decode(encoding), encoding
-        except (UnicodeDecodeError, LookupError):
-            raise ImportFileError(
-                _("The file cannot be read as %(encoding)s.") % {"encoding": encoding}
-            ) from None
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    best = charset_normalizer.from_bytes(data).best()
-    if best is None:
-        raise ImportFileError(
-            _("The file's text encoding could not be recognised: save it as UTF-8 CSV.")
-        )
-    try:
-        return data.decode(best.encoding), best.encoding
-    except (UnicodeDecodeError, LookupError):
-        raise ImportFileError(
-            _("The file's text encoding could not be recognised: save it as UTF-8 CSV.")
-        ) from None
-
-
-def _detect_delimiter(text: str) -> str:
-    header = text.split("\n", 1)[0]
-    try:
-        return csv.Sniffer().sniff(header, delimiters="".join(DELIMITERS)).delimiter
-    except csv.Error:
-        counts = {d: header.count(d) for d in DELIMITERS}
-        best = max(counts, key=counts.get)
-        return best if counts[best] else ","
-
-
-def read_csv(data: bytes, *, delimiter: str = "", encoding: str = "") -> Table:
-    text, used = decode(data, encoding)
-    text = text.lstrip("\ufeff")  # a BOM surviving another encoding's decode
-    delimiter = delimiter or _detect_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        headers = next(reader)
-    except StopIteration:
-        raise ImportFileError(_("The file is empty.")) from None
-    except csv.Error as exc:
-        raise ImportFileError(_("The file is not valid CSV: %(error)s") % {"error": exc}) from None
-
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        line = reader.line_num + 1
-        try:
-            for cells in reader:
-                yield line, cells
-                line = reader.line_num + 1
-        except csv.Error as exc:
-            raise ImportFileError(
-                _("Line %(line)s is not valid CSV: %(error)s") % {"line": line, "error": exc}
-            ) from None
-
-    return Table(headers=headers, rows=rows(), delimiter=delimiter, encoding=used)
-
-
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
-
-
-def read_xlsx(data: bytes, *, sheet: str = "") -> Table:
-    import openpyxl
-
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise ImportFileError(_("The file is not a readable .xlsx workbook.")) from None
-    if sheet:
-        if sheet not in workbook.sheetnames:
-            raise ImportFileError(
-                _("The workbook has no sheet named %(sheet)s.") % {"sheet": sheet}
-            )
-        worksheet = workbook[sheet]
-    else:
-        worksheet = workbook.worksheets[0]
-    values = worksheet.iter_rows(values_only=True)
-    try:
-        headers = [_cell_text(v) for v in next(values)]
-    except StopIteration:
-        raise ImportFileError(_("The file is empty.")) from None
-
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        for line, row in enumerate(values, start=2):
-            yield line, [_cell_text(v) for v in row]
-        workbook.close()
-
-    return Table(headers=headers, rows=rows())
-
-
-def read_table(data: bytes, *, file_name: str, options: ImportOptions | None = None) -> Table:
-    """Open a CSV or XLSX file's bytes as headers plus numbered rows; raises ImportFileError."""
-    options = options or ImportOptions()
-    check_size(len(data))
-    if file_kind(file_name) == "xlsx":
-        return read_xlsx(data, sheet=options.sheet)
-    return read_csv(data, delimiter=options.delimiter, encoding=options.encoding)
-
-
-# --- Mapping ------------------------------------------------------------------------------------
-
-
-def _header_key(header: str) -> str:
-    return re.sub(r"[\s\-]+", "_", unicodedata.normalize("NFKC", header).strip().lower())
-
-
-def default_mapping(headers: list[str]) -> dict[str, str]:
-    """The field each recognised header maps to, as {field: header}; first header wins."""
-    mapping: dict[str, str] = {}
-    for header in headers:
-        name = HEADER_ALIASES.get(_header_key(header))
-        if name and name not in mapping:
-            mapping[name] = header
-    return mapping
-
-
-def consent_columns(headers: list[str]) -> dict[str, str]:
-    """{header: purpose slug} for every `consent_<purpose-slug>` column; raises for an unknown one."""
-    slugs = {
-        slug.replace("-", "_"): slug
-        for slug in ConsentPurpose.objects.values_list("slug", flat=True)
-    }
-    found: dict[str, str] = {}
-    for header in headers:
-        key = _header_key(header)
-        if not key.startswith(CONSENT_PREFIX):
-            continue
-        wanted = key[len(CONSENT_PREFIX) :]
-        if wanted not in slugs:
-            raise ImportFileError(
-                _("Column “%(header)s” names no consent purpose. Known purposes: %(known)s.")
-                % {"header": header, "known": ", ".join(sorted(slugs.values()))}
-            )
-        found[header] = slugs[wanted]
-    return found
-
-
-def _column_indexes(headers: list[str], mapping: dict[str, str]) -> dict[str, int]:
-    positions = {header: i for i, header in reversed(list(enumerate(headers)))}
-    indexes = {}
-    for name, header in mapping.items():
-        if not header:
-            continue
-        if name not in FIELDS:
-            raise ImportFileError(_("Unknown field %(field)s in the mapping.") % {"field": name})
-        if header not in positions:
-            raise ImportFileError(
-                _("The mapping names a column “%(header)s” the file does not have.")
-                % {"header": header}
-            )
-        indexes[name] = positions[header]
-    if "email" not in indexes:
-        raise ImportFileError(
-            _("The file needs an email column (a header named “email”, or map one).")
-        )
-    return indexes
-
-
-# --- Validation ---------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Row:
-    line: int
-    email: str
-    email_normalised: str
-    first_name: str
-    last_name: str
-    phone: str
-    area_id: int | None
-    organisation: str
-    role: str
-    tags: tuple[str, ...]
-    consents: tuple[tuple[int, bool], ...]  # (purpose id, given?)
-
-
-def _area_lookup() -> dict[str, int]:
-    lookup: dict[str, int] = {}
-    for pk, name, slug, code in Area.objects.values_list("pk", "name", "slug", "code"):
-        for key in (name, slug, code):
-            if key:
-                lookup[key.strip().casefold()] = pk
-    return lookup
-
-
-def _split_name(full: str) -> tuple[str, str]:
-    full = " ".join(full.split())
-    if " " not in full:
-        return full, ""
-    first, last = full.rsplit(" ", 1)
-    return first, last
-
-
-def _validate(
-    line: int,
-    cells: list[str],
-    *,
-    columns: dict[str, int],
-    consent_indexes: list[tuple[int, int, str]],
-    areas: dict[str, int],
-    report: ImportReport,
-) -> Row | str:
-    """A Row, or the reason the row is invalid."""
-
-    def cell(name: str) -> str:
-        index = columns.get(name)
-        if index is None or index >= len(cells):
-            return ""
-        return cells[index].strip()
-
-    email = cell("email")
-    if not email:
-        return _("No email address.")
-    if not email_is_valid(email):
-        return _("“%(email)s” is not a valid email address.") % {"email": email}
-    if len(email) > 254:
-        return _("The email address is longer than 254 characters.")
-    first_name, last_name = cell("first_name"), cell("last_name")
-    if not (first_name or last_name) and cell("name"):
-        first_name, last_name = _split_name(cell("name"))
-    values = {
-        "first_name": first_name,
-        "last_name": last_name,
-        "phone": cell("phone"),
-        "organisation": cell("organisation"),
-        "role": cell("role"),
-    }
-    for name, limit in MAX_LENGTHS.items():
-        if len(values[name]) > limit:
-            return _("The %(field)s is longer than %(limit)s characters.") % {
-                "field": name.replace("_", " "),
-                "limit": limit,
-            }
-    area_id = None
-    if area_text := cell("area"):
-        area_id = areas.get(area_text.casefold())
-        if area_id is None:
-            report.unknown_areas[area_text] = report.unknown_areas.get(area_text, 0) + 1
-            return _("Unknown area “%(area)s”: use one of the 33 London areas as listed.") % {
-                "area": area_text
-            }
-    tags: dict[str, str] = {}
-    for tag in cell("tags").split(";"):
-        tag = " ".join(tag.split())
-        if len(tag) > 80:
-            return _("A tag is longer than 80 characters.")
-        if tag:
-            tags.setdefault(tag.casefold(), tag)
-    consents = []
-    for index, purpose_id, header in consent_indexes:
-        value = cells[index].strip().casefold() if index < len(cells) else ""
-        if not value:
-            continue
-        if value in YES:
-            consents.append((purpose_id, True))
-        elif value in NO:
-            consents.append((purpose_id, False))
-        else:
-            return _("“%(value)s” in %(column)s: write yes, no, or leave it empty.") % {
-                "value": cells[index].strip(),
-                "column": header,
-            }
-    return Row(
-        line=line,
-        email=email,
-        email_normalised=normalise_email(email),
-        first_name=first_name,
-        last_name=last_name,
-        phone=values["phone"],
-        area_id=area_id,
-        organisation=" ".join(values["organisation"].split()),
-        role=values["role"],
-        tags=tuple(tags.values()),
-        consents=tuple(consents),
-    )
 
 
 # --- Planning and writing -----------------------------------------------------------------------
@@ -568,8 +130,6 @@ class _Writer:
     """
 
     def __init__(self):
-        from django.db import connection
-
         self.connection = connection
         self.copy = connection.vendor == "postgresql"
 
@@ -628,10 +188,6 @@ def _any(model, column: str, values: list, sql_type: str = "bigint"):
     cost seconds over a 100,000-row file; `= ANY(%s::bigint[])` sends one array instead (the
     explicit type stops psycopg from sending small ids as smallint[], which no index matches).
     """
-    from django.db import connection
-    from django.db.models import BooleanField, Q
-    from django.db.models.expressions import RawSQL
-
     if connection.vendor != "postgresql":
         return Q(**{f"{column}__in": values})
     qn = connection.ops.quote_name
@@ -648,8 +204,6 @@ def _analyze(models) -> None:
     Without it the next import (or a later chunk's lookup) is planned as if the tables were
     still empty, and an index probe turns into a scan of every consent record per chunk.
     """
-    from django.db import connection
-
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
@@ -810,6 +364,15 @@ def _plan_chunk(ctx: _Context, rows: list[Row], writer: "_Writer | None") -> Non
     writer.insert(ConsentRecord, new_consents)
 
 
+def _stored_view(row: Row, area_names: dict[int, str]) -> dict:
+    view = asdict(row)
+    view["area"] = area_names.get(row.area_id, "")
+    view["tags"] = "; ".join(row.tags)
+    for name in ("area_id", "consents", "email_normalised"):
+        view.pop(name)
+    return view
+
+
 def stakeholders_import(
     *,
     data: bytes,
@@ -817,6 +380,9 @@ def stakeholders_import(
     actor=None,
     options: ImportOptions | None = None,
     dry_run: bool = True,
+    progress: Callable[[int], None] | None = None,
+    before_write: Callable[[], None] | None = None,
+    on_written: Callable[[ImportReport], None] | None = None,
 ) -> ImportReport:
     """Import people from a CSV or XLSX file's bytes; with `dry_run` only report what would happen.
 
@@ -828,16 +394,32 @@ def stakeholders_import(
 
     A commit runs in one transaction and writes an ImportBatch, the people, memberships, tags,
     consent records and one AuditLog row; any error rolls it all back. Raises ImportFileError for
-    a file that cannot be imported at all (size, format, encoding, no email column, consent
-    columns without stated wording, unknown purpose).
+    a file that cannot be imported at all (size, rows, columns, an XLSX's expanded size, format,
+    encoding, no email column, consent columns without stated wording, unknown purpose) before
+    any row is validated. `progress`, if given, is called with the number of rows read so far
+    every CHUNK_SIZE rows and once at the end of reading, outside the commit's transaction;
+    `before_write` and `on_written`, if given, are called inside that transaction, first thing and
+    after the last write (with the report), so what they lock or record goes with the import.
     """
     options = options or ImportOptions()
-    table = read_table(data, file_name=file_name, options=options)
+    table = read_table(
+        data,
+        file_name=file_name,
+        delimiter=options.delimiter,
+        encoding=options.encoding,
+        sheet=options.sheet,
+    )
     headers = [h.strip() for h in table.headers]
     mapping = options.mapping if options.mapping is not None else default_mapping(headers)
     mapping = {k: v for k, v in mapping.items() if v}
-    columns = _column_indexes(headers, mapping)
-    report = ImportReport(file_name=file_name, dry_run=dry_run, headers=headers, mapping=mapping)
+    columns = column_indexes(headers, mapping)
+    report = ImportReport(
+        file_name=file_name,
+        dry_run=dry_run,
+        headers=headers,
+        mapping=mapping,
+        encoding=ENCODING_LABELS.get(table.encoding, table.encoding),
+    )
     report.consent_columns = consent_columns(headers)
     if report.consent_columns and not options.consent_wording.strip():
         raise ImportFileError(
@@ -860,15 +442,18 @@ def stakeholders_import(
         for header, slug in report.consent_columns.items()
     ]
 
-    areas = _area_lookup()
+    areas = area_lookup()
     seen: dict[str, int] = {}
     rows: list[Row] = []
     organisation_names: dict[str, str] = {}
     tag_names: dict[str, str] = {}
-    for line, cells in table.rows:
+    read = 0
+    for read, (line, cells) in enumerate(table.rows, start=1):
+        if progress is not None and read % CHUNK_SIZE == 0:
+            progress(read)
         if not any(c.strip() for c in cells):
             continue
-        result = _validate(
+        result = validate(
             line,
             cells,
             columns=columns,
@@ -897,6 +482,11 @@ def stakeholders_import(
         for tag in result.tags:
             tag_names.setdefault(tag.casefold(), tag)
     del seen
+    if progress is not None:
+        progress(read)
+    report.warnings = unusual_letters(rows, limit=MAX_WARNINGS)
+    area_names = dict(Area.objects.values_list("pk", "name"))
+    report.preview = [_stored_view(row, area_names) for row in rows[:PREVIEW_ROWS]]
 
     sha256 = hashlib.sha256(data).hexdigest()
     organisations = {
@@ -925,6 +515,8 @@ def stakeholders_import(
         return report
 
     with transaction.atomic():
+        if before_write is not None:
+            before_write()
         batch = ImportBatch.objects.create(
             file_name=file_name[:255],
             file_sha256=sha256,
@@ -965,6 +557,8 @@ def stakeholders_import(
         batch.counts = {**report.counts(), "consents": report.consents_recorded}
         batch.save(update_fields=["counts"])
         report.batch_id = batch.pk
+        if on_written is not None:
+            on_written(report)
         audit_log(
             actor=actor,
             action=AuditAction.IMPORT,
@@ -972,18 +566,3 @@ def stakeholders_import(
             detail={**batch.counts, "file_sha256": sha256},
         )
     return report
-
-
-def invalid_rows_csv(report: ImportReport) -> str:
-    """The invalid rows as CSV text: line, reason, then the row's cells under the file's headers.
-
-    Cells are neutralised against formula injection, like every export.
-    """
-    from engage.exports import neutralise
-
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["line", "reason", *report.headers])
-    for row in report.invalid_rows:
-        writer.writerow([row.line, neutralise(row.reason), *(neutralise(c) for c in row.cells)])
-    return out.getvalue()

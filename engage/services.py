@@ -611,7 +611,7 @@ def signup_confirm(*, token: str, ip_address: str | None, user_agent: str) -> St
     pending.email = ""
     pending.data = {"stakeholder_id": stakeholder.pk}
     pending.save(update_fields=["confirmed_at", "email", "data"])
-    from engage.links import stakeholder_token
+    from engage import links
     from engage.mail.services import email_queue
 
     email_queue(
@@ -621,7 +621,12 @@ def signup_confirm(*, token: str, ip_address: str | None, user_agent: str) -> St
         context={
             "first_name": stakeholder.first_name,
             "preferences_url": settings.SITE_URL
-            + reverse("engage:preferences", kwargs={"token": stakeholder_token(stakeholder)}),
+            + reverse(
+                "engage:preferences",
+                kwargs={
+                    "token": links.link_token(stakeholder=stakeholder, purpose=links.PREFERENCES)
+                },
+            ),
         },
     )
     logger.info(

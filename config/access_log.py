@@ -7,7 +7,7 @@ segment becomes TOKEN and every query value is dropped before gunicorn formats t
 """
 
 import re
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote
 
 from gunicorn.glogging import Logger
 
@@ -37,7 +37,8 @@ def scrub_query(query: str | None) -> str:
     """The query string's names, each value replaced by TOKEN (values can be tokens or addresses)."""
     if not query:
         return ""
-    return urlencode([(name, TOKEN) for name, _value in parse_qsl(query, keep_blank_values=True)])
+    pairs = parse_qsl(query, keep_blank_values=True)
+    return "&".join(f"{quote(name, safe='')}={TOKEN}" for name, _value in pairs)
 
 
 def scrub_url(url: str | None) -> str:
@@ -54,22 +55,18 @@ def scrub_url(url: str | None) -> str:
     return path + ("?" + scrub_query(query) if query else "")
 
 
-def _json_safe(value: str) -> str:
-    # The access log line is JSON (config/gunicorn.py): a quote in a path must not end the field.
-    return value.replace("\\", "\\\\").replace('"', '\\"')
-
-
 class AccessLogger(Logger):
     """gunicorn's logger with token-free path, query, request line and referrer atoms."""
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
-        atoms["U"] = _json_safe(scrub_path(atoms.get("U")))
-        atoms["q"] = _json_safe(scrub_query(atoms.get("q")))
+        # gunicorn escapes quotes in atoms itself, so the JSON line holds whatever the path is.
+        atoms["U"] = scrub_path(atoms.get("U"))
+        atoms["q"] = scrub_query(atoms.get("q"))
         method, _, rest = (atoms.get("r") or "").partition(" ")
         uri, _, protocol = rest.rpartition(" ")
-        atoms["r"] = _json_safe(f"{method} {scrub_url(uri)} {protocol}")
-        atoms["f"] = _json_safe(scrub_url(atoms.get("f")))
+        atoms["r"] = f"{method} {scrub_url(uri)} {protocol}"
+        atoms["f"] = scrub_url(atoms.get("f"))
         for key in [k for k in atoms if k.startswith("{referer}") or k.startswith("{raw_uri}")]:
-            atoms[key] = _json_safe(scrub_url(atoms[key]))
+            atoms[key] = scrub_url(atoms[key])
         return atoms

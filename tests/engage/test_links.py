@@ -245,3 +245,36 @@ def test_mail_footers_carry_purpose_bound_links(person):
     )
     with pytest.raises(links.LinkInvalid):
         links.link_read(token=unsubscribe, purpose=links.PREFERENCES)
+
+
+@pytest.mark.parametrize("change", ["address", "age"])
+def test_a_campaign_invitation_proves_nothing_after_a_move_or_when_old(
+    client, django_capture_on_commit_callbacks, settings, change
+):
+    from events.models import Invitation
+    from tests.events.test_campaigns import _send, consenting
+    from tests.factories import CampaignFactory
+
+    settings.ENGAGE_LINK_REGISTER_DAYS = 30
+    person = consenting(first_name="Amira")
+    campaign = CampaignFactory()
+    _send(campaign, django_capture_on_commit_callbacks)
+    token = Invitation.objects.get(campaign=campaign).token
+    register = reverse("events:register", kwargs={"slug": campaign.meeting.slug})
+    if change == "address":
+        person.email = "new.owner@example.org"
+        person.save()
+        travel = dt.timedelta(0)
+    else:
+        travel = dt.timedelta(days=31)
+
+    with time_machine.travel(dt.timedelta(days=1)):
+        young = Client().get(f"{register}?invitation={token}", follow=True)
+    with time_machine.travel(travel):
+        response = client.get(f"{register}?invitation={token}", follow=True)
+
+    body = response.content.decode()
+    assert "That link is not valid any more" in body
+    assert "new.owner@example.org" not in body and 'value="Amira"' not in body
+    if change == "age":
+        assert 'value="Amira"' in young.content.decode()

@@ -16,7 +16,9 @@ max_requests = 2000  # recycle workers now and then, so a slow leak never grows
 max_requests_jitter = 200
 accesslog = "-"
 # One JSON line per request, without the client address or the query string (which can carry an
-# email address): logs hold no personal data.
+# email address): logs hold no personal data. The path is written without the tokens of mailed
+# links (config/access_log.py), so a log line is never a working link.
+logger_class = "config.access_log.AccessLogger"
 access_log_format = (
     '{"time": "%(t)s", "logger": "gunicorn.access", "method": "%(m)s", "path": "%(U)s", '
     '"status": %(s)s, "bytes": %(B)s, "duration_ms": %(M)s}'

@@ -34,6 +34,12 @@ class AccountAdapter(DefaultAccountAdapter):
             html=html,
         )
 
+    def is_open_for_signup(self, request) -> bool:
+        """Nobody makes their own account: stakeholders join the list through its double opt-in
+        (/join/), which records their consent, and staff accounts are made by an administrator.
+        allauth then answers /accounts/signup/ with its "sign up closed" page."""
+        return False
+
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
         """Staff who must set up their first authenticator right after signing in are not asked
         for their password again to do so (nor to see the recovery codes that follow); every

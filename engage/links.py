@@ -1,26 +1,203 @@
-"""Signed, opaque tokens for links in mail: preferences, one-click unsubscribe, personal registration.
+"""Signed, opaque tokens for links in mail: one-click unsubscribe, preferences, registering as
+a person.
 
-A token carries the stakeholder's link_key (never the id or the address), so rotating link_key on
-erasure revokes every link ever sent.
+Each token is signed with its purpose as the salt, so a token made for one purpose is refused by
+every other (an unsubscribe link cannot open preferences, a preferences link cannot prove who
+registers). It carries the stakeholder's link_key (never the id), a keyed digest of the address
+it was mailed to (so it dies when staff change the address, and reveals nothing to someone who
+guesses addresses) and a timestamp checked against the purpose's lifetime setting. Rotating
+link_key on erasure revokes every link ever sent.
 """
 
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
 from django.core import signing
+from django.utils.crypto import constant_time_compare, salted_hmac
 
-_SALT = "engage.links"
+from engage.normalise import normalise_email
+
+UNSUBSCRIBE = "unsubscribe"
+PREFERENCES = "preferences"
+REGISTER = "register"
+PURPOSES = (UNSUBSCRIBE, PREFERENCES, REGISTER)
+
+_SALT = "engage.links."
 
 
-def stakeholder_token(stakeholder, *, purpose_slug: str = "") -> str:
-    """A token naming `stakeholder` (and optionally a consent purpose, for unsubscribe links)."""
-    return signing.dumps(
-        {"k": str(stakeholder.link_key), "p": purpose_slug}, salt=_SALT, compress=True
-    )
+class LinkInvalid(Exception):
+    """Not a token for this purpose, tampered with, revoked, or for an address no longer on file."""
 
 
-def stakeholder_from_token(token: str):
-    """The (stakeholder, purpose_slug) a token names; raises signing.BadSignature or DoesNotExist."""
+class LinkExpired(LinkInvalid):
+    """A genuine token for the address on file, past its purpose's lifetime: a fresh one may be
+    mailed to that address (see link_renew)."""
+
+
+@dataclass(frozen=True)
+class Link:
+    stakeholder: object
+    purpose: str
+    consent_slug: str = ""  # unsubscribe: the consent purpose to withdraw ("" = everything)
+    path: str = ""  # register: the page the link opens
+
+
+def lifetime(purpose: str) -> timedelta:
+    days = {
+        UNSUBSCRIBE: settings.ENGAGE_LINK_UNSUBSCRIBE_DAYS,
+        PREFERENCES: settings.ENGAGE_LINK_PREFERENCES_DAYS,
+        REGISTER: settings.ENGAGE_LINK_REGISTER_DAYS,
+    }[purpose]
+    return timedelta(days=days)
+
+
+def _address_digest(address: str) -> str:
+    return salted_hmac(
+        _SALT + "address", normalise_email(address or ""), algorithm="sha256"
+    ).hexdigest()[:20]
+
+
+def link_token(
+    *, stakeholder, purpose: str, sent_to: str = "", consent_slug: str = "", path: str = ""
+) -> str:
+    """A token for `purpose`, valid for the address `sent_to` (default: the address on file)."""
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown link purpose {purpose!r}")
+    data = {"k": str(stakeholder.link_key), "a": _address_digest(sent_to or stakeholder.email)}
+    if consent_slug:
+        data["c"] = consent_slug
+    if path:
+        data["u"] = path
+    return signing.dumps(data, salt=_SALT + purpose, compress=True)
+
+
+def link_read(*, token: str, purpose: str) -> Link:
+    """The link a token makes for `purpose`.
+
+    Raises LinkExpired (with .link set) for a genuine token past its lifetime, so the page can
+    offer a fresh one; LinkInvalid for anything else, including a token for another purpose or
+    for an address the person no longer has.
+    """
     from engage.models import Stakeholder
 
-    data = signing.loads(token, salt=_SALT)
-    return Stakeholder.objects.get(link_key=data["k"], anonymised_at__isnull=True), data.get(
-        "p", ""
+    salt = _SALT + purpose
+    expired = False
+    try:
+        data = signing.loads(token, salt=salt, max_age=lifetime(purpose))
+    except signing.SignatureExpired:
+        expired = True
+        data = signing.loads(token, salt=salt)  # the signature holds; only the age failed
+    except signing.BadSignature as exc:
+        raise LinkInvalid from exc
+    if not isinstance(data, dict) or "k" not in data or "a" not in data:
+        raise LinkInvalid
+    stakeholder = Stakeholder.objects.filter(link_key=data["k"], anonymised_at__isnull=True).first()
+    if stakeholder is None or not stakeholder.email:
+        raise LinkInvalid
+    if not constant_time_compare(data["a"], _address_digest(stakeholder.email)):
+        raise LinkInvalid
+    link = Link(
+        stakeholder=stakeholder,
+        purpose=purpose,
+        consent_slug=data.get("c", ""),
+        path=_safe_path(data.get("u", "")),
     )
+    if expired:
+        error = LinkExpired()
+        error.link = link
+        raise error
+    return link
+
+
+def _safe_path(path: str) -> str:
+    # Signed by us, but a local path is all a link may ever lead to.
+    return path if path.startswith("/") and not path.startswith("//") else ""
+
+
+def link_path(link: Link, token: str) -> str:
+    """The site path a token opens (unsubscribe and preferences pages, or the register page)."""
+    from django.urls import reverse
+
+    if link.purpose == REGISTER:
+        return f"{link.path}?t={token}"
+    name = "engage:unsubscribe" if link.purpose == UNSUBSCRIBE else "engage:preferences"
+    return reverse(name, kwargs={"token": token})
+
+
+def _renew_allowed(*, stakeholder, ip_address: str | None) -> bool:
+    """At most ENGAGE_LINK_RENEW_PER_HOUR fresh links per person and ten times that per client
+    address an hour: enough for a lost email, useless for mail-bombing someone."""
+    from django.core.cache import cache
+
+    per_person = settings.ENGAGE_LINK_RENEW_PER_HOUR
+    keys = [(f"engage:link-renew:k:{stakeholder.link_key}", per_person)]
+    if ip_address:
+        ip_digest = salted_hmac(_SALT + "ip", ip_address, algorithm="sha256").hexdigest()[:20]
+        keys.append((f"engage:link-renew:ip:{ip_digest}", per_person * 10))
+    allowed = True
+    for key, limit in keys:
+        cache.add(key, 0, timeout=3600)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=3600)
+            count = 1
+        allowed = allowed and count <= limit
+    return allowed
+
+
+def link_renew(*, token: str, purpose: str, want: str = "", ip_address: str | None = None) -> bool:
+    """Mail a fresh link to the address on file, for a genuine token of `purpose` (expired or
+    not) that is still for that address.
+
+    `want` is the purpose of the fresh link: the same as the token's by default; an unsubscribe
+    or register token may also ask for a preferences link, which goes to the address on file and
+    so proves nothing to whoever holds the old token. Returns whether an email was queued; the
+    caller shows the same answer either way, so the page never tells whether a token or an
+    address is known. Side effect: one transactional email through email_queue.
+    """
+    import logging
+
+    from engage.mail.rendering import absolute_url
+    from engage.mail.services import email_queue
+
+    want = want or purpose
+    if purpose not in PURPOSES or want not in (purpose, PREFERENCES):
+        return False
+    try:
+        link = link_read(token=token, purpose=purpose)
+    except LinkExpired as expired:
+        link = expired.link
+    except LinkInvalid:
+        return False
+    stakeholder = link.stakeholder
+    if not _renew_allowed(stakeholder=stakeholder, ip_address=ip_address):
+        logging.getLogger(__name__).info(
+            "link renewal refused: rate", extra={"stakeholder_id": stakeholder.pk}
+        )
+        return False
+    fresh = Link(
+        stakeholder=stakeholder,
+        purpose=want,
+        consent_slug=link.consent_slug if want == UNSUBSCRIBE else "",
+        path=link.path if want == REGISTER else "",
+    )
+    new_token = link_token(
+        stakeholder=stakeholder, purpose=want, consent_slug=fresh.consent_slug, path=fresh.path
+    )
+    email_queue(
+        to_email=stakeholder.email,
+        template="engage/link_renewed",
+        stakeholder=stakeholder,
+        context={
+            "first_name": stakeholder.first_name,
+            "purpose": want,
+            "link_url": absolute_url(link_path(fresh, new_token)),
+            "days": lifetime(want).days,
+        },
+    )
+    logging.getLogger(__name__).info(
+        "link renewed", extra={"stakeholder_id": stakeholder.pk, "link_purpose": want}
+    )
+    return True

@@ -22,7 +22,7 @@ from engage.enums import (
     LawfulBasis,
     SuppressionReason,
 )
-from engage.links import stakeholder_token
+from engage import links
 from engage.mail.services import email_queue
 from engage.models import (
     Area,
@@ -625,7 +625,12 @@ def signup_confirm(*, token: str, ip_address: str | None, user_agent: str) -> St
         context={
             "first_name": stakeholder.first_name,
             "preferences_url": settings.SITE_URL
-            + reverse("engage:preferences", kwargs={"token": stakeholder_token(stakeholder)}),
+            + reverse(
+                "engage:preferences",
+                kwargs={
+                    "token": links.link_token(stakeholder=stakeholder, purpose=links.PREFERENCES)
+                },
+            ),
         },
     )
     logger.info(

@@ -14,6 +14,7 @@ urlpatterns = [
     path("me/preferences/", views_public.my_preferences, name="my_preferences"),
     path("preferences/<str:token>/", views_public.preferences, name="preferences"),
     path("unsubscribe/<str:token>/", views_public.unsubscribe, name="unsubscribe"),
+    path("links/renew/", views_public.link_renew, name="link_renew"),
     # Suppression list, audit log, subject access and erasure (staff).
     path("staff/suppressions/", views_rights.suppression_list, name="suppression_list"),
     path("staff/suppressions/add/", views_rights.suppression_add, name="suppression_add"),

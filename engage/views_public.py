@@ -1,7 +1,6 @@
 """Public pages: join the list (double opt-in), preferences, one-click unsubscribe."""
 
 from django.contrib import messages
-from django.core import signing
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -9,10 +8,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from engage import services
+from engage import links, services
 from engage.enums import ConsentMethod
 from engage.forms_public import DetailsForm, JoinForm
-from engage.links import stakeholder_from_token, stakeholder_token
 from engage.models import ConsentPurpose, Stakeholder
 from engage.selectors import stakeholder_consents, stakeholder_for_user
 
@@ -24,6 +22,21 @@ def _client(request) -> tuple[str | None, str]:
 
 def _link_invalid(request):
     return render(request, "engage/public/link_invalid.html", status=404)
+
+
+def link_expired(request, *, token: str, purpose: str):
+    """A genuine but expired link: offer to mail a fresh one to the address on file."""
+    return render(
+        request,
+        "engage/public/link_expired.html",
+        {"token": token, "purpose": purpose, "days": links.lifetime(purpose).days},
+        status=410,
+    )
+
+
+def _preferences_path(stakeholder) -> str:
+    token = links.link_token(stakeholder=stakeholder, purpose=links.PREFERENCES)
+    return reverse("engage:preferences", kwargs={"token": token})
 
 
 @require_http_methods(["GET", "POST"])
@@ -72,9 +85,8 @@ def join_confirm(request, token: str):
             request,
             "engage/public/join_confirmed.html",
             {
-                "preferences_url": reverse(
-                    "engage:preferences", kwargs={"token": stakeholder_token(stakeholder)}
-                )
+                # Shown to the person who has just proved the address by the emailed link.
+                "preferences_url": _preferences_path(stakeholder)
             },
         )
     return render(
@@ -145,11 +157,13 @@ def _preferences(request, stakeholder: Stakeholder, here: str):
 @require_http_methods(["GET", "POST"])
 def preferences(request, token: str):
     try:
-        stakeholder, _purpose = stakeholder_from_token(token)
-    except (signing.BadSignature, Stakeholder.DoesNotExist):
+        link = links.link_read(token=token, purpose=links.PREFERENCES)
+    except links.LinkExpired:
+        return link_expired(request, token=token, purpose=links.PREFERENCES)
+    except links.LinkInvalid:
         return _link_invalid(request)
     return _preferences(
-        request, stakeholder, reverse("engage:preferences", kwargs={"token": token})
+        request, link.stakeholder, reverse("engage:preferences", kwargs={"token": token})
     )
 
 
@@ -170,17 +184,33 @@ def my_preferences(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token: str):
-    """GET asks (changes nothing); POST withdraws the purpose the link names."""
+    """GET asks (changes nothing); POST withdraws the purpose the link names.
+
+    The link only unsubscribes: the page after offers to mail a preferences link to the address
+    on file rather than opening preferences for whoever holds this one."""
     try:
-        stakeholder, purpose_slug = stakeholder_from_token(token)
-        purpose = ConsentPurpose.objects.get(slug=purpose_slug) if purpose_slug else None
-    except (signing.BadSignature, Stakeholder.DoesNotExist, ConsentPurpose.DoesNotExist):
+        link = links.link_read(token=token, purpose=links.UNSUBSCRIBE)
+        purpose = ConsentPurpose.objects.get(slug=link.consent_slug) if link.consent_slug else None
+    except links.LinkExpired:
+        return link_expired(request, token=token, purpose=links.UNSUBSCRIBE)
+    except (links.LinkInvalid, ConsentPurpose.DoesNotExist):
         return _link_invalid(request)
     context = {"purpose": purpose, "token": token}
     if request.method == "POST":
-        services.consent_unsubscribe(stakeholder=stakeholder, purpose_slug=purpose_slug)
-        context["preferences_url"] = reverse(
-            "engage:preferences", kwargs={"token": stakeholder_token(stakeholder)}
-        )
+        services.consent_unsubscribe(stakeholder=link.stakeholder, purpose_slug=link.consent_slug)
         return render(request, "engage/public/unsubscribe_done.html", context)
     return render(request, "engage/public/unsubscribe.html", context)
+
+
+@never_cache
+@require_http_methods(["POST"])
+def link_renew(request):
+    """Mail a fresh link to the address on file. The same answer whether or not anything was
+    sent, so the page reveals neither the address nor whether the token was known."""
+    links.link_renew(
+        token=request.POST.get("token", ""),
+        purpose=request.POST.get("purpose", ""),
+        want=request.POST.get("want", ""),
+        ip_address=_client(request)[0],
+    )
+    return render(request, "engage/public/link_renew_sent.html")

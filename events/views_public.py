@@ -1,7 +1,6 @@
 """Public meeting pages and registration: thin views over events.selectors and events.services."""
 
 from django.contrib import messages
-from django.core import signing
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from engage.links import stakeholder_from_token
+from engage import links
 from engage.models import Stakeholder
 from engage.normalise import normalise_email
 from events import selectors, services
@@ -134,26 +133,62 @@ def _closed(request, meeting, refusal):
     )
 
 
+def _invitation_proves(*, token: str, meeting):
+    """The stakeholder a campaign invitation proves, or None: the invitation must be younger than
+    ENGAGE_LINK_REGISTER_DAYS and mailed to the address the person has now."""
+    import datetime as dt
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from events.models import Invitation
+
+    stakeholder = selectors.invitation_stakeholder(token=token, meeting=meeting)
+    if stakeholder is None or not stakeholder.email_normalised:
+        return None
+    sent = (
+        Invitation.objects.filter(token=token, stakeholder=stakeholder)
+        .values("created_at", "email__to_email")
+        .first()
+    )
+    young = sent and sent["created_at"] > timezone.now() - dt.timedelta(
+        days=settings.ENGAGE_LINK_REGISTER_DAYS
+    )
+    same_address = sent and normalise_email(sent["email__to_email"] or "") == (
+        stakeholder.email_normalised
+    )
+    return stakeholder if young and same_address else None
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def register(request, slug):
     meeting = _meeting_to_register(slug)
     token = request.GET.get("t")
     if token and not request.user.is_authenticated:
-        # A personal link from an invitation proves the address, as a code would.
+        # A link made to register as this person (and only such a link: an unsubscribe or
+        # preferences link is refused) proves the address, as a code would.
         try:
-            stakeholder, _purpose = stakeholder_from_token(token)
-        except (signing.BadSignature, Stakeholder.DoesNotExist):
+            link = links.link_read(token=token, purpose=links.REGISTER)
+        except links.LinkExpired:
+            from engage.views_public import link_expired
+
+            return link_expired(request, token=token, purpose=links.REGISTER)
+        except links.LinkInvalid:
             messages.error(request, _("That link is not valid any more. Please enter your email."))
         else:
-            request.session[VERIFIED_EMAIL] = stakeholder.email_normalised
+            request.session[VERIFIED_EMAIL] = link.stakeholder.email_normalised
         return redirect("events:register", slug=meeting.slug)
     invitation = request.GET.get("invitation")
     if invitation and not request.user.is_authenticated:
-        # The personal link in a campaign invitation (Invitation.token) proves the address too.
-        invited = selectors.invitation_stakeholder(token=invitation, meeting=meeting)
+        # The personal link in a campaign invitation (Invitation.token) proves the address too,
+        # while it is young and the person still has the address it was mailed to.
+        invited = _invitation_proves(token=invitation, meeting=meeting)
         if invited is None:
-            messages.error(request, _("That link is not valid any more. Please enter your email."))
+            messages.error(
+                request,
+                _("That link is not valid any more. Please enter your email: we will send a code."),
+            )
         else:
             request.session[VERIFIED_EMAIL] = invited.email_normalised
         return redirect("events:register", slug=meeting.slug)

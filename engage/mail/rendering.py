@@ -49,18 +49,30 @@ def _token_url(name: str, token: str) -> str:
     return parts[0] + token + parts[1]
 
 
-def stakeholder_links(*, stakeholder, purpose_slug: str = "") -> dict[str, str]:
-    """Preferences link (always) and one-click unsubscribe link (mail with a purpose)."""
-    from engage.links import stakeholder_token
+def stakeholder_links(*, stakeholder, purpose_slug: str = "", sent_to: str = "") -> dict[str, str]:
+    """Preferences link (always) and one-click unsubscribe link (mail with a purpose), each
+    signed for its own purpose and for the address the mail goes to (`sent_to`, default the
+    address on file), so neither survives a change of address (see engage.links)."""
+    from engage import links as signed
 
     links = {
         "preferences_url": absolute_url(
-            _token_url("engage:preferences", stakeholder_token(stakeholder))
+            _token_url(
+                "engage:preferences",
+                signed.link_token(
+                    stakeholder=stakeholder, purpose=signed.PREFERENCES, sent_to=sent_to
+                ),
+            )
         ),
         "unsubscribe_url": "",
     }
     if purpose_slug:
-        token = stakeholder_token(stakeholder, purpose_slug=purpose_slug)
+        token = signed.link_token(
+            stakeholder=stakeholder,
+            purpose=signed.UNSUBSCRIBE,
+            sent_to=sent_to,
+            consent_slug=purpose_slug,
+        )
         links["unsubscribe_url"] = absolute_url(_token_url("engage:unsubscribe", token))
     return links
 

@@ -193,7 +193,9 @@ def _links(row: OutboundEmail) -> dict[str, str]:
         links = {}
         if row.stakeholder is not None:
             links = stakeholder_links(
-                stakeholder=row.stakeholder, purpose_slug=row.purpose.slug if row.purpose else ""
+                stakeholder=row.stakeholder,
+                purpose_slug=row.purpose.slug if row.purpose else "",
+                sent_to=row.to_email,
             )
         row._engage_links = links
     return links

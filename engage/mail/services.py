@@ -112,7 +112,9 @@ def email_queue(
     if stakeholder is not None:
         footer = footer_context(
             purpose_name=purpose.name if purpose else "",
-            links=stakeholder_links(stakeholder=stakeholder, purpose_slug=purpose_slug or ""),
+            links=stakeholder_links(
+                stakeholder=stakeholder, purpose_slug=purpose_slug or "", sent_to=to_email
+            ),
         )
     subject, text, html = _email_render(template=template, context=context, footer=footer)
     email = _create_once(

@@ -5,9 +5,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from engage import services
+from engage import links, services
 from engage.enums import ConsentMethod
-from engage.links import stakeholder_token
 from engage.models import PendingSignup, Stakeholder
 from engage.selectors import stakeholder_consents
 from tests.browser.conftest import check_page
@@ -57,7 +56,10 @@ def test_preferences_withdraw_in_one_click_on_a_phone(live_server, phone, consen
     )
     phone.goto(
         live_server.url
-        + reverse("engage:preferences", kwargs={"token": stakeholder_token(stakeholder)})
+        + reverse(
+            "engage:preferences",
+            kwargs={"token": links.link_token(stakeholder=stakeholder, purpose=links.PREFERENCES)},
+        )
     )
     check_page(phone)
 
@@ -78,7 +80,9 @@ def test_unsubscribe_page_on_a_phone(live_server, phone, consent_purposes):
     services.consent_give(
         stakeholder=stakeholder, purpose="action-plan-news", method=ConsentMethod.WEB
     )
-    token = stakeholder_token(stakeholder, purpose_slug="action-plan-news")
+    token = links.link_token(
+        stakeholder=stakeholder, purpose=links.UNSUBSCRIBE, consent_slug="action-plan-news"
+    )
     phone.goto(live_server.url + reverse("engage:unsubscribe", kwargs={"token": token}))
     check_page(phone)
 

@@ -11,8 +11,8 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
+from engage import links as signed_links
 from engage.enums import ConsentAction, ConsentMethod, EmailStatus, SuppressionReason
-from engage.links import stakeholder_from_token
 from engage.mail import sending
 from engage.mail.services import BulkRecipient, email_queue, emails_queue_bulk
 from engage.mail.throttle import throttle_reserve
@@ -85,7 +85,8 @@ def test_engagement_mail_goes_out_once_with_unsubscribe_headers_and_both_bodies(
     assert unsubscribe.startswith("<http://testserver/unsubscribe/")
     assert sent.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     token = unsubscribe.removeprefix("<http://testserver/unsubscribe/").rstrip("/>")
-    assert stakeholder_from_token(token) == (stakeholder, PURPOSE)
+    link = signed_links.link_read(token=token, purpose=signed_links.UNSUBSCRIBE)
+    assert (link.stakeholder, link.consent_slug) == (stakeholder, PURPOSE)
     assert "Amara" in sent.text
     assert "http://testserver/preferences/" in sent.text  # the footer
 
@@ -625,10 +626,11 @@ def test_links_in_mail_are_the_urls_reverse_gives_and_name_the_person():
                 set_script_prefix("/")
             assert url.endswith(expected)
             assert expected.startswith(prefix)
-        assert stakeholder_from_token(links["unsubscribe_url"].rstrip("/").rsplit("/", 1)[1]) == (
-            person,
-            PURPOSE,
+        link = signed_links.link_read(
+            token=links["unsubscribe_url"].rstrip("/").rsplit("/", 1)[1],
+            purpose=signed_links.UNSUBSCRIBE,
         )
+        assert (link.stakeholder, link.consent_slug) == (person, PURPOSE)
 
 
 @pytest.mark.django_db

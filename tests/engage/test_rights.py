@@ -6,13 +6,11 @@ import zipfile
 
 import pytest
 from allauth.account.models import EmailAddress
-from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
-from engage import rights, services
+from engage import links, rights, services
 from engage.enums import AuditAction, ConsentMethod, SuppressionReason
-from engage.links import stakeholder_from_token, stakeholder_token
 from engage.mail.services import email_queue
 from engage.models import (
     AuditLog,
@@ -20,7 +18,6 @@ from engage.models import (
     ErasureRecord,
     Membership,
     OutboundEmail,
-    Stakeholder,
     Suppression,
 )
 from events.models import Invitation, PanelQuestion, Registration
@@ -123,7 +120,7 @@ def test_subject_access_is_audited_with_counts_only(person, administrator):
 
 
 def test_erasure_anonymises_the_person_everywhere_and_keeps_aggregates(person, administrator):
-    old_token = stakeholder_token(person)
+    old_token = links.link_token(stakeholder=person, purpose=links.PREFERENCES)
     registration = Registration.objects.get()
 
     record = rights.stakeholder_erase(stakeholder=person, actor=administrator)
@@ -139,8 +136,8 @@ def test_erasure_anonymises_the_person_everywhere_and_keeps_aggregates(person, a
     assert person.email_normalised is None
     assert person.anonymised_at is not None
     assert person.area.name == "Southwark"
-    with pytest.raises((signing.BadSignature, Stakeholder.DoesNotExist)):
-        stakeholder_from_token(old_token)
+    with pytest.raises(links.LinkInvalid):
+        links.link_read(token=old_token, purpose=links.PREFERENCES)
     consent = ConsentRecord.objects.get()
     assert (consent.ip_address, consent.user_agent, consent.evidence) == (None, "", {})
     assert consent.wording  # the words agreed to are not personal data

@@ -7,9 +7,8 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from engage import services
+from engage import links, services
 from engage.enums import ConsentAction, ConsentMethod, EmailStatus
-from engage.links import stakeholder_token
 from engage.mail.services import email_queue
 from engage.models import ConsentRecord, OutboundEmail, PendingSignup, Stakeholder
 from engage.selectors import stakeholder_consents
@@ -116,9 +115,10 @@ def test_the_confirmation_link_asks_first_and_records_consent_only_on_the_button
         "203.0.113.8",
     )
     assert "Your preferences" not in confirmed.content.decode()
-    assert reverse("engage:preferences", kwargs={"token": stakeholder_token(stakeholder)}) in (
-        confirmed.content.decode()
-    )
+    assert reverse(
+        "engage:preferences",
+        kwargs={"token": links.link_token(stakeholder=stakeholder, purpose=links.PREFERENCES)},
+    ) in (confirmed.content.decode())
 
 
 def test_an_unknown_confirmation_link_says_so(client):
@@ -132,7 +132,10 @@ def test_an_unknown_confirmation_link_says_so(client):
 
 
 def _preferences_url(stakeholder):
-    return reverse("engage:preferences", kwargs={"token": stakeholder_token(stakeholder)})
+    return reverse(
+        "engage:preferences",
+        kwargs={"token": links.link_token(stakeholder=stakeholder, purpose=links.PREFERENCES)},
+    )
 
 
 def test_preferences_page_shows_each_purpose_with_the_wording_agreed_to(client, consent_purposes):
@@ -228,7 +231,7 @@ def test_changing_ones_details_on_the_preferences_page(client, consent_purposes)
 
 def test_a_tampered_preferences_link_does_not_work(client):
     stakeholder = StakeholderFactory()
-    token = stakeholder_token(stakeholder)
+    token = links.link_token(stakeholder=stakeholder, purpose=links.PREFERENCES)
 
     response = client.get(reverse("engage:preferences", kwargs={"token": token[:-2] + "xx"}))
 
@@ -266,7 +269,7 @@ def test_my_preferences_without_an_entry_offers_to_join(client):
 
 
 def _unsubscribe_url(stakeholder, slug="meeting-invitations"):
-    token = stakeholder_token(stakeholder, purpose_slug=slug)
+    token = links.link_token(stakeholder=stakeholder, purpose=links.UNSUBSCRIBE, consent_slug=slug)
     return reverse("engage:unsubscribe", kwargs={"token": token})
 
 

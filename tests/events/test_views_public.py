@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from engage.links import stakeholder_token
+from engage import links
 from engage.models import OutboundEmail
 from events.enums import MeetingFormat, MeetingStatus, RegistrationStatus, SessionKind
 from events.models import DiscussionQuestion, Document, Registration
@@ -271,7 +271,9 @@ def test_invitation_link_counts_as_a_checked_email(client):
     meeting = MeetingFactory()
     url = reverse("events:register", kwargs={"slug": meeting.slug})
 
-    response = client.get(url + "?t=" + stakeholder_token(stakeholder), follow=True)
+    response = client.get(
+        url + "?t=" + links.link_token(stakeholder=stakeholder, purpose=links.REGISTER), follow=True
+    )
 
     assert response.redirect_chain == [(url, 302)]
     assert response.context["form"].initial["first_name"] == "Ife"

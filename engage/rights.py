@@ -116,18 +116,41 @@ def _engage_collect(stakeholder: Stakeholder) -> dict[str, list[dict]]:
             "purpose": e.purpose.name if e.purpose_id else "",
             "body_text": e.body_text,
         }
-        for e in OutboundEmail.objects.filter(stakeholder=stakeholder)
-        .select_related("purpose")
-        .order_by("queued_at", "id")
+        for e in _emails_of(stakeholder).select_related("purpose").order_by("queued_at", "id")
     ]
-    return {"Your details": [details], "Consents": consents, "Emails sent to you": emails}
+    audit = [
+        {
+            "at": a.at,
+            "action": a.get_action_display(),
+            "by_staff": a.actor_id is not None,
+            "detail": a.detail,
+        }
+        for a in AuditLog.objects.filter(
+            object_type=Stakeholder._meta.label_lower, object_id=str(stakeholder.pk)
+        ).order_by("at", "id")
+    ]
+    return {
+        "Your details": [details],
+        "Consents": consents,
+        "Emails sent to you": emails,
+        "Staff actions on your record": audit,
+    }
+
+
+def _emails_of(stakeholder: Stakeholder):
+    # Sign-in and registration-code emails go out before there is a stakeholder to link them
+    # to, so they are found by the address they were sent to as well.
+    match = Q(stakeholder=stakeholder)
+    if stakeholder.email:
+        match |= Q(to_email__iexact=stakeholder.email)
+    return OutboundEmail.objects.filter(match)
 
 
 def _engage_anonymise(stakeholder: Stakeholder) -> int:
     changed = ConsentRecord.objects.filter(stakeholder=stakeholder).update(
         ip_address=None, user_agent="", evidence={}
     )
-    emails = OutboundEmail.objects.filter(stakeholder=stakeholder)
+    emails = _emails_of(stakeholder)
     changed += EmailEvent.objects.filter(email__in=emails).update(detail={})
     changed += emails.update(
         to_email="", subject="", body_text="", body_html="", context={}, headers={}, calendar=""

@@ -12,6 +12,8 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from importlib import import_module
+from pathlib import Path
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -146,11 +148,47 @@ def _emails_of(stakeholder: Stakeholder):
     return OutboundEmail.objects.filter(match)
 
 
+def _outbox_files_delete(email_ids: list[int]) -> int:
+    """Delete the local outbox's copies (.eml files named with the email id) of these emails."""
+    outbox = Path(settings.EMAIL_OUTBOX_DIR)
+    wanted = {str(pk) for pk in email_ids}
+    if not wanted or not outbox.exists():
+        return 0
+    removed = 0
+    for path in outbox.glob("*-e*.eml"):
+        if path.stem.rsplit("-e", 1)[-1] in wanted:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _sessions_delete_holding(email: str) -> int:
+    """End every stored session that holds this address (a guest's checked email, say).
+
+    Sessions are opaque to the database, so each live one is decoded; erasure is rare and the
+    session table holds only unexpired rows worth reading.
+    """
+    from django.contrib.sessions.models import Session
+
+    address = email.strip().lower()
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    removed = 0
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        values = session.get_decoded().values()
+        if any(isinstance(v, str) and v.strip().lower() == address for v in values):
+            store_class(session_key=session.session_key).delete()  # the cached copy goes too
+            removed += 1
+    return removed
+
+
 def _engage_anonymise(stakeholder: Stakeholder) -> int:
     changed = ConsentRecord.objects.filter(stakeholder=stakeholder).update(
         ip_address=None, user_agent="", evidence={}
     )
     emails = _emails_of(stakeholder)
+    changed += _outbox_files_delete(list(emails.values_list("pk", flat=True)))
+    if stakeholder.email:
+        changed += _sessions_delete_holding(stakeholder.email)
     changed += EmailEvent.objects.filter(email__in=emails).update(detail={})
     changed += emails.update(
         to_email="", subject="", body_text="", body_html="", context={}, headers={}, calendar=""

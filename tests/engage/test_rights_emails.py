@@ -69,3 +69,39 @@ def test_subject_access_shows_breakouts_waiting_list_reminders_and_staff_actions
     assert [(a["action"], a["detail"]) for a in sections["Staff actions on your record"]] == [
         ("Edited", {"fields": ["phone"]})
     ]
+
+
+def test_erasure_removes_outbox_files_and_sessions_holding_the_address(
+    engagement_team, settings, tmp_path
+):
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.core.mail import EmailMessage
+
+    from engage.mail.backends import EMAIL_ID_HEADER, OutboxBackend
+
+    settings.EMAIL_OUTBOX_DIR = tmp_path
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    person = StakeholderFactory(email="grace@example.org")
+    code = email_queue_rendered(
+        to_email="grace@example.org", template="events/register_code", subject="Code", text="1"
+    )
+    other = email_queue_rendered(
+        to_email="someone@example.net", template="events/register_code", subject="Code", text="2"
+    )
+    for row in (code, other):
+        message = EmailMessage(
+            "Code", "x", to=[row.to_email], headers={EMAIL_ID_HEADER: str(row.pk)}
+        )
+        OutboxBackend().send_messages([message])
+    guest = SessionStore()
+    guest["events_verified_email"] = "grace@example.org"
+    guest.create()
+    bystander = SessionStore()
+    bystander["events_verified_email"] = "someone@example.net"
+    bystander.create()
+
+    rights.stakeholder_erase(stakeholder=person, actor=engagement_team)
+
+    assert [p.name.endswith(f"-e{other.pk}.eml") for p in tmp_path.glob("*.eml")] == [True]
+    assert set(Session.objects.values_list("session_key", flat=True)) == {bystander.session_key}

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from engage.enums import AuditAction, ConsentAction
 from engage.models import (
@@ -227,6 +228,32 @@ def subject_access_collect(*, stakeholder: Stakeholder) -> dict[str, list[dict]]
     return sections
 
 
+def _readable_value(value):
+    if isinstance(value, datetime):
+        # Local time with its zone name (GMT or BST), as a person in the UK reads a time.
+        local = timezone.localtime(value)
+        return f"{local:%-d %B %Y, %H:%M} {local.tzname()}"
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False) if value else ""
+    return value
+
+
+def _readable(sections: dict[str, list[dict]]) -> dict[str, list[list[tuple[str, object]]]]:
+    """The sections as a person reads them: field labels in words, local times, Yes/No."""
+    return {
+        title: [
+            [
+                (key.replace("_", " ").capitalize(), _readable_value(value))
+                for key, value in row.items()
+            ]
+            for row in rows
+        ]
+        for title, rows in sections.items()
+    }
+
+
 def subject_access_export(*, stakeholder: Stakeholder, actor) -> bytes:
     """A zip of `data.json` and a readable `index.html` with everything held about one person.
 
@@ -240,8 +267,7 @@ def subject_access_export(*, stakeholder: Stakeholder, actor) -> bytes:
         indent=2,
         ensure_ascii=False,
     )
-    # Values go through the same JSON encoding so dates read the same in both files.
-    readable = json.loads(json.dumps(sections, cls=DjangoJSONEncoder))
+    readable = _readable(sections)
     html = render_to_string(
         "engage/rights/subject_access_export.html",
         {"sections": readable, "generated_at": generated_at, "stakeholder": stakeholder},

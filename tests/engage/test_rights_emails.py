@@ -105,3 +105,20 @@ def test_erasure_removes_outbox_files_and_sessions_holding_the_address(
 
     assert [p.name.endswith(f"-e{other.pk}.eml") for p in tmp_path.glob("*.eml")] == [True]
     assert set(Session.objects.values_list("session_key", flat=True)) == {bystander.session_key}
+
+
+def test_the_readable_page_uses_labels_and_local_times_with_gmt_or_bst(engagement_team):
+    import datetime as dt
+
+    winter = dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)
+    summer = dt.datetime(2026, 7, 15, 12, 30, tzinfo=dt.UTC)
+    person = StakeholderFactory(created_at=winter, last_activity_at=summer)
+
+    archive = rights.subject_access_export(stakeholder=person, actor=engagement_team)
+    html = zipfile.ZipFile(io.BytesIO(archive)).read("index.html").decode()
+
+    assert "15 January 2026, 12:30 GMT" in html
+    assert "15 July 2026, 13:30 BST" in html
+    assert "Last activity at" in html
+    assert "last_activity_at" not in html
+    assert "2026-01-15T" not in html

@@ -12,6 +12,8 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from importlib import import_module
+from pathlib import Path
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -19,6 +21,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from engage.enums import AuditAction, ConsentAction
 from engage.models import (
@@ -116,18 +119,77 @@ def _engage_collect(stakeholder: Stakeholder) -> dict[str, list[dict]]:
             "purpose": e.purpose.name if e.purpose_id else "",
             "body_text": e.body_text,
         }
-        for e in OutboundEmail.objects.filter(stakeholder=stakeholder)
-        .select_related("purpose")
-        .order_by("queued_at", "id")
+        for e in _emails_of(stakeholder).select_related("purpose").order_by("queued_at", "id")
     ]
-    return {"Your details": [details], "Consents": consents, "Emails sent to you": emails}
+    audit = [
+        {
+            "at": a.at,
+            "action": a.get_action_display(),
+            "by_staff": a.actor_id is not None,
+            "detail": a.detail,
+        }
+        for a in AuditLog.objects.filter(
+            object_type=Stakeholder._meta.label_lower, object_id=str(stakeholder.pk)
+        ).order_by("at", "id")
+    ]
+    return {
+        "Your details": [details],
+        "Consents": consents,
+        "Emails sent to you": emails,
+        "Staff actions on your record": audit,
+    }
+
+
+def _emails_of(stakeholder: Stakeholder):
+    # Sign-in and registration-code emails go out before there is a stakeholder to link them
+    # to, so they are found by the address they were sent to as well.
+    match = Q(stakeholder=stakeholder)
+    if stakeholder.email:
+        match |= Q(to_email__iexact=stakeholder.email)
+    return OutboundEmail.objects.filter(match)
+
+
+def _outbox_files_delete(email_ids: list[int]) -> int:
+    """Delete the local outbox's copies (.eml files named with the email id) of these emails."""
+    outbox = Path(settings.EMAIL_OUTBOX_DIR)
+    wanted = {str(pk) for pk in email_ids}
+    if not wanted or not outbox.exists():
+        return 0
+    removed = 0
+    for path in outbox.glob("*-e*.eml"):
+        if path.stem.rsplit("-e", 1)[-1] in wanted:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _sessions_delete_holding(email: str) -> int:
+    """End every stored session that holds this address (a guest's checked email, say).
+
+    Sessions are opaque to the database, so each live one is decoded; erasure is rare and the
+    session table holds only unexpired rows worth reading.
+    """
+    from django.contrib.sessions.models import Session
+
+    address = email.strip().lower()
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    removed = 0
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        values = session.get_decoded().values()
+        if any(isinstance(v, str) and v.strip().lower() == address for v in values):
+            store_class(session_key=session.session_key).delete()  # the cached copy goes too
+            removed += 1
+    return removed
 
 
 def _engage_anonymise(stakeholder: Stakeholder) -> int:
     changed = ConsentRecord.objects.filter(stakeholder=stakeholder).update(
         ip_address=None, user_agent="", evidence={}
     )
-    emails = OutboundEmail.objects.filter(stakeholder=stakeholder)
+    emails = _emails_of(stakeholder)
+    changed += _outbox_files_delete(list(emails.values_list("pk", flat=True)))
+    if stakeholder.email:
+        changed += _sessions_delete_holding(stakeholder.email)
     changed += EmailEvent.objects.filter(email__in=emails).update(detail={})
     changed += emails.update(
         to_email="", subject="", body_text="", body_html="", context={}, headers={}, calendar=""
@@ -166,6 +228,32 @@ def subject_access_collect(*, stakeholder: Stakeholder) -> dict[str, list[dict]]
     return sections
 
 
+def _readable_value(value):
+    if isinstance(value, datetime):
+        # Local time with its zone name (GMT or BST), as a person in the UK reads a time.
+        local = timezone.localtime(value)
+        return f"{local:%-d %B %Y, %H:%M} {local.tzname()}"
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False) if value else ""
+    return value
+
+
+def _readable(sections: dict[str, list[dict]]) -> dict[str, list[list[tuple[str, object]]]]:
+    """The sections as a person reads them: field labels in words, local times, Yes/No."""
+    return {
+        title: [
+            [
+                (key.replace("_", " ").capitalize(), _readable_value(value))
+                for key, value in row.items()
+            ]
+            for row in rows
+        ]
+        for title, rows in sections.items()
+    }
+
+
 def subject_access_export(*, stakeholder: Stakeholder, actor) -> bytes:
     """A zip of `data.json` and a readable `index.html` with everything held about one person.
 
@@ -179,8 +267,7 @@ def subject_access_export(*, stakeholder: Stakeholder, actor) -> bytes:
         indent=2,
         ensure_ascii=False,
     )
-    # Values go through the same JSON encoding so dates read the same in both files.
-    readable = json.loads(json.dumps(sections, cls=DjangoJSONEncoder))
+    readable = _readable(sections)
     html = render_to_string(
         "engage/rights/subject_access_export.html",
         {"sections": readable, "generated_at": generated_at, "stakeholder": stakeholder},

@@ -83,6 +83,20 @@ def stakeholder_list(request):
         count=bool(filters),
         purpose_ids=form.purpose_ids,
     )
+    start = request.GET.get("start", "").strip()
+    if filters or start:
+        # A search says who was looked for; the audit row keeps which filters and whom they
+        # showed (ids), not the search text, so the log itself holds no names or addresses.
+        audit_log(
+            actor=request.user,
+            action=AuditAction.VIEW,
+            detail={
+                "page": "stakeholder_search",
+                "filters": sorted(filters) + (["start"] if start else []),
+                "rows": len(page.rows),
+                "stakeholder_ids": [row.pk for row in page.rows],
+            },
+        )
     # Everyone: a count up to a minute old (the template says so); a filtered list: exact.
     total = page.total if filters else stakeholders_count_recent()
     query = filters_querydict(filters)

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from engage.models import ConsentPurpose
 from engage.selectors import stakeholder_filter_choices
@@ -101,6 +102,7 @@ class RegistrationForm(forms.Form):
         email: str,
         ask_to_join: bool = True,
         for_checking: bool = False,
+        access_needs_retention_days: int | None = None,
         **kwargs,
     ):
         """`breakouts` is [(session, places_left or None)]; `email` is the checked address.
@@ -110,6 +112,17 @@ class RegistrationForm(forms.Form):
         """
         super().__init__(*args, **kwargs)
         self.email = email
+        if access_needs_retention_days is not None:
+            # The promise says what the wipe task really does (the meeting's retention period).
+            self.fields["access_requirements"].help_text = ngettext(
+                "For example step-free access, a hearing loop, a British Sign Language "
+                "interpreter, or large-print papers. Only the engagement team sees this, and we "
+                "delete it %(days)d day after the meeting.",
+                "For example step-free access, a hearing loop, a British Sign Language "
+                "interpreter, or large-print papers. Only the engagement team sees this, and we "
+                "delete it %(days)d days after the meeting.",
+                access_needs_retention_days,
+            ) % {"days": access_needs_retention_days}
         # The areas are reference data: from the cache, not a query on every submission.
         self.fields["area"].choices = [
             ("", _("Choose an area")),

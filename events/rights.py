@@ -24,9 +24,17 @@ def _collect(stakeholder) -> dict[str, list[dict]]:
             "registered_at": r.created_at,
             "cancelled_at": r.cancelled_at,
             "attended_at": r.attended_at,
+            "breakouts_chosen": "; ".join(s.title for s in r.breakout_preferences.all()),
+            "waiting_list_position": r.waitlist_position,
+            "place_offered_at": r.offered_at,
+            "offer_expires_at": r.offer_expires_at,
+            "reminders_sent": "; ".join(str(m) for m in r.reminders_sent or []),
+            "joining_instructions_sent_at": r.joining_instructions_sent_at,
+            "survey_sent_at": r.survey_sent_at,
         }
         for r in Registration.objects.filter(stakeholder=stakeholder)
         .select_related("meeting", "breakout", "area")
+        .prefetch_related("breakout_preferences")
         .order_by("created_at", "id")
     ]
     questions = [

@@ -236,6 +236,7 @@ def register(request, slug):
         "breakouts": selectors.breakouts_with_room(meeting=meeting),
         "email": email,
         "ask_to_join": _ask_to_join(stakeholder),
+        "access_needs_retention_days": meeting.access_needs_retention_days,
     }
     if request.method == "POST":
         # The submission is shown again with its errors, now with places left per breakout.

@@ -63,7 +63,9 @@ def populate(size: int):
 def check(meeting_id: int, sequence: int, people: int) -> dict:
     from engage.models import OutboundEmail
 
-    rows = OutboundEmail.objects.filter(template__startswith="events/meeting_changed")
+    rows = OutboundEmail.objects.filter(
+        template__startswith="events/meeting_changed", dedupe_key__contains=f":{meeting_id}:"
+    )
     latest = rows.filter(dedupe_key__contains=f":{meeting_id}:{sequence}:")
     per_address = latest.values_list("to_email", flat=True)
     older_queued = rows.exclude(pk__in=latest).filter(status="queued").count()

@@ -15,7 +15,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from engage.enums import EmailStatus
 from engage.mail.services import email_queue
+from engage.models import OutboundEmail
 from events import ical
 from events.enums import MeetingFormat, MeetingStatus, RegistrationStatus
 from events.models import Document, Meeting, Registration
@@ -38,6 +40,43 @@ def _meeting_context(meeting: Meeting) -> dict:
         "venue": meeting.venue,
         "site_url": getattr(settings, "SITE_URL", ""),
     }
+
+
+# The dedupe-key prefixes of a meeting's change and cancellation notices; the calendar SEQUENCE
+# follows the meeting id in the change keys, so an older change's rows can be told apart.
+_CHANGE_PREFIXES = ("meeting-changed", "meeting-facilitator-changed")
+
+
+def meeting_notices_supersede(*, meeting_id: int, sequence: int) -> int:
+    """Withdraw the meeting's change notices of a SEQUENCE below `sequence` that have not left.
+
+    A second change (or a cancellation) made before the first change's emails went must not let
+    anyone get the older update after the newer one: their rows still `queued` become
+    `suppressed` (the senders claim only queued rows). Rows already claimed or sent stay as they
+    are. Call it before queueing the newer notices. Returns how many rows were withdrawn.
+    """
+    stale = OutboundEmail.objects.none()
+    for prefix in _CHANGE_PREFIXES:
+        stale = stale | OutboundEmail.objects.filter(
+            status=EmailStatus.QUEUED, dedupe_key__startswith=f"{prefix}:{meeting_id}:"
+        ).exclude(dedupe_key__startswith=f"{prefix}:{meeting_id}:{sequence}:")
+    withdrawn = [
+        pk
+        for pk, key in stale.values_list("pk", "dedupe_key")
+        # Only a lower SEQUENCE is withdrawn: a late older run must not withdraw a newer change.
+        if int(key.split(":")[2]) < sequence
+    ]
+    count = OutboundEmail.objects.filter(pk__in=withdrawn, status=EmailStatus.QUEUED).update(
+        status=EmailStatus.SUPPRESSED,
+        error=f"superseded by calendar sequence {sequence}",
+        updated_at=timezone.now(),
+    )
+    if count:
+        logger.info(
+            "meeting change notices superseded",
+            extra={"meeting_id": meeting_id, "sequence": sequence, "emails": count},
+        )
+    return count
 
 
 def _registrants_notify(
@@ -75,6 +114,8 @@ def meeting_cancelled_notify(meeting_id: int, *, registrants: bool = True) -> in
     """
     meeting = Meeting.objects.get(pk=meeting_id)
     count = 0
+    # An update still waiting to go would move the entry this CANCEL removes.
+    meeting_notices_supersede(meeting_id=meeting.pk, sequence=meeting.ical_sequence)
     # The caller has raised ical_sequence, so calendars drop the entry they hold.
     if registrants:
         count = _registrants_notify(
@@ -109,6 +150,7 @@ def meeting_changed_notify(meeting_id: int, changes: dict) -> int:
     changes = {str(k): str(v) for k, v in changes.items()}
     published = meeting.status == MeetingStatus.PUBLISHED
     count = 0
+    meeting_notices_supersede(meeting_id=meeting.pk, sequence=meeting.ical_sequence)
     # Same UID, the raised SEQUENCE: calendars move the entry they already hold.
     if published:
         count = _registrants_notify(

@@ -700,3 +700,95 @@ def test_a_meeting_moved_by_an_hour_sends_no_reminder_twice(django_capture_on_co
 
     assert Registration.objects.get(pk=registration.pk).reminders_sent == [7]
     assert (sent, outbox) == (0, [])
+
+
+def _sequences(outbox) -> dict[str, list[int]]:
+    """address -> the calendar SEQUENCE of each update it was sent, in order."""
+    found = {}
+    for message in outbox:
+        _method, text, _name = _calendar_parts(message)["text/calendar"]
+        found.setdefault(message.to[0], []).append(libical(text)["events"][0]["sequence"])
+    return found
+
+
+@pytest.mark.django_db
+def test_a_second_change_before_the_first_went_sends_only_the_latest(
+    django_capture_on_commit_callbacks,
+):
+    meeting = MeetingFactory()
+    registrations = [RegistrationFactory(meeting=meeting) for _ in range(3)]
+    first, second = (meeting.start + dt.timedelta(hours=h) for h in (1, 2))
+    mail.outbox.clear()
+
+    # The first change's send tasks have not run yet when the second change is made.
+    with django_capture_on_commit_callbacks(execute=False) as first_sends:
+        services.meeting_update(
+            meeting_id=meeting.pk, data={"start": first, "end": first + DAY / 12}, actor=None
+        )
+    _result, outbox = _sent(
+        django_capture_on_commit_callbacks,
+        services.meeting_update,
+        meeting_id=meeting.pk,
+        data={"start": second, "end": second + DAY / 12},
+        actor=None,
+    )
+    # Then the first change's tasks arrive late (or are redelivered).
+    for callback in first_sends:
+        callback()
+
+    everyone = sorted(r.stakeholder.email for r in registrations)
+    assert sorted(_sequences(mail.outbox)) == everyone
+    assert all(seqs == [2] for seqs in _sequences(mail.outbox).values())
+    older = OutboundEmail.objects.filter(dedupe_key__startswith=f"meeting-changed:{meeting.pk}:1:")
+    assert set(older.values_list("status", flat=True)) == {"suppressed"}
+
+
+@pytest.mark.django_db
+def test_a_repeated_change_notice_sends_nothing_twice(django_capture_on_commit_callbacks):
+    meeting = MeetingFactory()
+    RegistrationFactory(meeting=meeting)
+    later = meeting.start + dt.timedelta(hours=1)
+    _result, outbox = _sent(
+        django_capture_on_commit_callbacks,
+        services.meeting_update,
+        meeting_id=meeting.pk,
+        data={"start": later, "end": later + DAY / 12},
+        actor=None,
+    )
+    assert len(outbox) == 1
+
+    again, outbox = _sent(
+        django_capture_on_commit_callbacks,
+        notifications.meeting_changed_notify,
+        meeting.pk,
+        {"Time": "later"},
+    )
+
+    assert again == 1  # addressed, but the existing row (already sent) is reused
+    assert outbox == []
+    assert OutboundEmail.objects.filter(template="events/meeting_changed").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_cancellation_withdraws_an_update_not_yet_sent(django_capture_on_commit_callbacks):
+    meeting = MeetingFactory()
+    registration = RegistrationFactory(meeting=meeting)
+    later = meeting.start + dt.timedelta(hours=1)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=False) as change_sends:
+        services.meeting_update(
+            meeting_id=meeting.pk, data={"start": later, "end": later + DAY / 12}, actor=None
+        )
+
+    _result, outbox = _sent(
+        django_capture_on_commit_callbacks,
+        services.meeting_cancel,
+        meeting_id=meeting.pk,
+        actor=None,
+    )
+    for callback in change_sends:
+        callback()
+
+    assert [m.to[0] for m in mail.outbox] == [registration.stakeholder.email]
+    method, _text, _name = _calendar_parts(mail.outbox[0])["text/calendar"]
+    assert method == "CANCEL"

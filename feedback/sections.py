@@ -13,7 +13,10 @@ def _public_record(*, meeting, request=None) -> Section | None:
 
 
 def _staff_record(*, meeting, request=None) -> Section:
-    return Section("feedback/staff/_meeting_section.html", {"meeting": meeting})
+    sessions = list(meeting.sessions.all())
+    return Section(
+        "feedback/staff/_meeting_section.html", {"meeting": meeting, "sessions": sessions}
+    )
 
 
 def register() -> None:

@@ -2,8 +2,19 @@
 `from feedback import selectors`.
 
 - record: the meeting record (summary report, responses, who held a place).
+- questions: question templates.
+- capture: a session's points, report-back across breakouts.
 """
 
+from feedback.selectors.capture import (
+    meeting_themes,
+    point_as_dict,
+    report_back,
+    report_back_questions,
+    session_capture_questions,
+    session_points,
+)
+from feedback.selectors.questions import question_templates_active
 from feedback.selectors.record import (
     meeting_place_holders,
     meeting_record_public_get,
@@ -13,6 +24,13 @@ from feedback.selectors.record import (
 )
 
 __all__ = [
+    "meeting_themes",
+    "point_as_dict",
+    "question_templates_active",
+    "report_back",
+    "report_back_questions",
+    "session_capture_questions",
+    "session_points",
     "meeting_place_holders",
     "meeting_record_public_get",
     "meeting_record_summary",

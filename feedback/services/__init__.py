@@ -2,8 +2,26 @@
 `from feedback import services`.
 
 - record: the meeting record (summary report and responses).
+- questions: question templates and the questions put to sessions.
+- capture: breakout capture (points, themes, a session's capture closing).
 """
 
+from feedback.services.capture import (
+    KeyConflict,
+    capture_is_closed,
+    point_capture,
+    point_delete,
+    point_update,
+    session_capture_close,
+    session_capture_reopen,
+    theme_for_meeting,
+    user_can_capture,
+)
+from feedback.services.questions import (
+    question_template_create,
+    session_question_add,
+    session_question_remove,
+)
 from feedback.services.record import (
     meeting_report_create,
     meeting_report_publish,
@@ -18,6 +36,18 @@ from feedback.services.record import (
 )
 
 __all__ = [
+    "KeyConflict",
+    "capture_is_closed",
+    "point_capture",
+    "point_delete",
+    "point_update",
+    "question_template_create",
+    "session_capture_close",
+    "session_capture_reopen",
+    "session_question_add",
+    "session_question_remove",
+    "theme_for_meeting",
+    "user_can_capture",
     "meeting_report_create",
     "meeting_report_publish",
     "meeting_report_unpublish",

@@ -34,7 +34,7 @@ urlpatterns = [
     # Questions
     path("staff/question-templates/", views_questions.templates, name="staff_question_templates"),
     path(
-        "staff/meetings/<int:pk>/questions/",
+        "staff/meetings/<int:pk>/discussion-questions/",
         views_questions.meeting_questions,
         name="staff_meeting_questions",
     ),

@@ -20,7 +20,7 @@ self.addEventListener("fetch", function (event) {
       }
       return response;
     }).catch(function () {
-      return caches.match(request, { ignoreSearch: false }).then(function (hit) {
+      return caches.match(request, { ignoreVary: true }).then(function (hit) {
         return hit || Response.error();
       });
     })

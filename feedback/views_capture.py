@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from engage.permissions import permission_required
-from events.models import DiscussionQuestion, Meeting, Session
+from events.models import Meeting, Session
 from feedback import selectors, services
 from feedback.enums import POINT_TEXT_MAX, PointSource
 from feedback.models import Point
@@ -100,21 +100,21 @@ def session_points(request, pk: int):
 @permission_required(*_CAPTURE)
 @require_POST
 def point_add(request, pk: int):
-    session = _session_for(request, pk)
+    # The service checks that the user facilitates the question's session (403) and that the
+    # question is this session's: one lookup, not the page's and the service's.
     try:
         data = _body(request)
         key = uuid.UUID(str(data.get("key", "")))
-    except ValueError:
+        question_id = int(data.get("question") or 0)
+    except (ValueError, TypeError):
         return _error(_("The point has no valid key."), status=400, code="invalid", field="key")
     except ValidationError as error:
         return _validation_error(error)
-    question = DiscussionQuestion.objects.filter(pk=data.get("question") or 0, session=session)
-    if not question.exists():
-        return _error(_("Choose a question of this session."), status=400, code="invalid")
     try:
         point, created = services.point_capture(
             key=key,
-            question_id=int(data["question"]),
+            question_id=question_id,
+            session_id=pk,
             author=request.user,
             text=str(data.get("text", "")),
             verbatim=bool(data.get("verbatim")),

@@ -113,15 +113,21 @@ def point_capture(
     weight: int = 1,
     theme: str = "",
     source: str = PointSource.FACILITATOR,
+    session_id: int | None = None,
 ) -> tuple[Point, bool]:
     """Save a point under the browser's key, or return the one saved under it already.
 
     Returns (point, created). Raises PermissionDenied when the author may not capture for the
     question's session, ValidationError (code "closed") when its capture has closed or a field is
     bad, KeyConflict when the key is another author's or another question's. Only staff may mark
-    a point as keyed in from paper or a flip chart.
+    a point as keyed in from paper or a flip chart. With `session_id` (the page's session), a
+    question of another session (or none) is a ValidationError.
     """
-    question = DiscussionQuestion.objects.select_related("session__meeting").get(pk=question_id)
+    question = (
+        DiscussionQuestion.objects.select_related("session__meeting").filter(pk=question_id).first()
+    )
+    if question is None or (session_id is not None and question.session_id != session_id):
+        raise ValidationError({"question": _("Choose a question of this session.")}, code="invalid")
     session = question.session
     if not user_can_capture(user=author, session=session):
         raise PermissionDenied

@@ -105,11 +105,14 @@ def point_add(request, pk: int):
     try:
         data = _body(request)
         key = uuid.UUID(str(data.get("key", "")))
-        question_id = int(data.get("question") or 0)
-    except (ValueError, TypeError):
+    except ValueError:
         return _error(_("The point has no valid key."), status=400, code="invalid", field="key")
     except ValidationError as error:
         return _validation_error(error)
+    try:
+        question_id = int(data.get("question") or 0)
+    except (ValueError, TypeError):
+        question_id = 0
     try:
         point, created = services.point_capture(
             key=key,

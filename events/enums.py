@@ -39,3 +39,11 @@ class CampaignStatus(models.TextChoices):
     SCHEDULED = "scheduled", _("Scheduled")
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
+
+
+class AnswerSource(models.TextChoices):
+    """Where a discussion question's answers come from; a question may take several."""
+
+    CAPTURE = "capture", _("Breakout capture")
+    SESSION_FEEDBACK = "session_feedback", _("Session feedback")
+    SURVEY = "survey", _("Post-meeting survey")

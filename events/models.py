@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from engage.models import Area, Segment, Stakeholder
 from events.enums import (
+    AnswerSource,
     CampaignStatus,
     MeetingFormat,
     MeetingStatus,
@@ -114,14 +115,27 @@ class Session(models.Model):
         return self.title
 
 
+def default_answer_sources() -> list[str]:
+    return ["capture"]
+
+
 class DiscussionQuestion(models.Model):
+    """A question put to a session. `answer_sources` (a list of events.enums.AnswerSource values)
+    says where its answers come from: points captured in the breakout, the session feedback form,
+    the post-meeting survey, or several of them."""
+
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="questions")
     text = models.TextField()
     order = models.PositiveSmallIntegerField(default=0)
     publish_at = models.DateTimeField(null=True, blank=True)
+    answer_sources = models.JSONField(default=default_answer_sources)
 
     class Meta:
         ordering = ["order", "id"]
+
+    def answer_sources_display(self) -> list[str]:
+        labels = dict(AnswerSource.choices)
+        return [str(labels.get(value, value)) for value in self.answer_sources]
 
 
 class Document(models.Model):

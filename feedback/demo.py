@@ -5,6 +5,7 @@ already, so loading the demo never emails anyone. Safe to run again.
 """
 
 import datetime as dt
+import uuid
 
 from django.db import transaction
 
@@ -72,3 +73,56 @@ def demo_load_feedback() -> None:
                 "notified_at": published,
             },
         )
+
+
+# --- Breakout capture (kept apart: the demo data is being rewritten elsewhere) -----------------
+
+CAPTURED = [
+    ("Engage with young people outside stop and search, regularly, to build trust.", 3, "Trust"),
+    ("Explain when and why force is used, and share the footage with communities.", 2, "Openness"),
+    ("Work with youth-led groups who already have credibility.", 1, "Youth"),
+]
+
+
+@transaction.atomic
+def demo_load_capture(*, facilitator=None) -> None:
+    """A few points captured in each breakout of the demo meeting, by the demo facilitator, under
+    fixed keys (so loading again adds nothing). Written straight to the rows: the meeting is past
+    and its capture would otherwise be the facilitator's to do on the day."""
+    from events.models import DiscussionQuestion
+    from feedback.models import Point, PointRevision
+    from feedback.services import theme_for_meeting
+
+    meeting = Meeting.objects.filter(slug=DEMO_MEETING).first()
+    if meeting is None or facilitator is None:
+        return
+    for question in DiscussionQuestion.objects.filter(session__meeting=meeting).select_related(
+        "session"
+    ):
+        for n, (text, weight, theme) in enumerate(CAPTURED):
+            key = uuid.uuid5(uuid.NAMESPACE_URL, f"engage-demo-point/{question.pk}/{n}")
+            point, created = Point.objects.get_or_create(
+                key=key,
+                defaults={
+                    "question": question,
+                    "session": question.session,
+                    "author": facilitator,
+                    "text": text,
+                    "weight": weight,
+                    "verbatim": n == 0,
+                    "theme": theme_for_meeting(meeting=meeting, name=theme),
+                    "created_at": question.session.start,
+                    "updated_at": question.session.start,
+                },
+            )
+            if created:
+                PointRevision.objects.create(
+                    point=point,
+                    action="created",
+                    by=facilitator,
+                    text=text,
+                    weight=weight,
+                    verbatim=point.verbatim,
+                    theme_name=theme,
+                    at=point.created_at,
+                )

@@ -1,9 +1,8 @@
-"""Public record pages and the staff pages that write them. Breakout capture, surveys and themes
-come in later issues; they will hang off events.Session and events.Meeting."""
+"""Public record pages, the staff pages that write them, breakout capture and question templates."""
 
 from django.urls import path
 
-from feedback import views, views_staff
+from feedback import views, views_capture, views_questions, views_staff
 
 app_name = "feedback"
 
@@ -31,5 +30,41 @@ urlpatterns = [
         "staff/responses/<int:pk>/delete/",
         views_staff.response_delete,
         name="staff_response_delete",
+    ),
+    # Questions
+    path("staff/question-templates/", views_questions.templates, name="staff_question_templates"),
+    path(
+        "staff/meetings/<int:pk>/discussion-questions/",
+        views_questions.meeting_questions,
+        name="staff_meeting_questions",
+    ),
+    # Breakout capture
+    path("facilitate/capture-sw.js", views_capture.service_worker, name="capture_sw"),
+    path("facilitate/sessions/<int:pk>/capture/", views_capture.capture, name="capture"),
+    path(
+        "facilitate/sessions/<int:pk>/points/",
+        views_capture.session_points,
+        name="capture_points",
+    ),
+    path(
+        "facilitate/sessions/<int:pk>/points/add/",
+        views_capture.point_add,
+        name="capture_point_add",
+    ),
+    path("facilitate/points/<uuid:key>/edit/", views_capture.point_edit, name="capture_point_edit"),
+    path(
+        "facilitate/points/<uuid:key>/delete/",
+        views_capture.point_delete,
+        name="capture_point_delete",
+    ),
+    path(
+        "facilitate/sessions/<int:pk>/capture/state/",
+        views_capture.capture_state,
+        name="capture_state",
+    ),
+    path(
+        "facilitate/meetings/<int:pk>/report-back/",
+        views_capture.report_back,
+        name="report_back",
     ),
 ]

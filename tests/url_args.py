@@ -196,3 +196,36 @@ for _name in (
     "staff_import_commit",
 ):
     URL_KWARGS[f"engage:{_name}"] = _import_job
+
+
+# --- Breakout capture and questions (feedback/urls.py) ---
+def _capture_session() -> dict:
+    # Every facilitator facilitates this session, so the facilitator role reaches its pages.
+    from engage.enums import Role
+    from engage.models import User
+    from engage.roles import ROLE_GROUP_NAMES
+    from tests.factories import SessionFactory
+
+    session = SessionFactory()
+    session.facilitators.set(User.objects.filter(groups__name=ROLE_GROUP_NAMES[Role.FACILITATOR]))
+    return {"pk": session.pk}
+
+
+def _capture_meeting() -> dict:
+    from events.models import Session
+
+    return {"pk": Session.objects.get(pk=_capture_session()["pk"]).meeting_id}
+
+
+def _point_key() -> dict:
+    import uuid
+
+    return {"key": uuid.uuid4()}
+
+
+for _name in ("capture", "capture_points", "capture_point_add", "capture_state"):
+    URL_KWARGS[f"feedback:{_name}"] = _capture_session
+URL_KWARGS["feedback:report_back"] = _capture_meeting
+URL_KWARGS["feedback:staff_meeting_questions"] = _staff_meeting
+for _name in ("capture_point_edit", "capture_point_delete"):
+    URL_KWARGS[f"feedback:{_name}"] = _point_key

@@ -37,3 +37,16 @@ def test_demo_has_a_published_meeting_record_that_emails_nobody(capsys):
     assert report.is_published()
     assert Response.objects.filter(meeting=report.meeting, publish_at__isnull=False).count() == 3
     assert (report_published_notify_due(), responses_published_notify_due()) == (0, 0)
+
+
+@pytest.mark.django_db
+def test_demo_has_captured_points_in_every_breakout_with_themes(capsys):
+    from feedback.models import Point, Theme
+
+    call_command("demo")
+
+    points = Point.objects.filter(session__meeting__slug="2021-07-public-review")
+    assert points.count() > 0
+    assert set(points.values_list("session__kind", flat=True)) == {"breakout"}
+    assert set(Theme.objects.values_list("name", flat=True)) >= {"Trust", "Openness", "Youth"}
+    assert all(p.revisions.count() == 1 for p in points)

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand
 from engage.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_USERS, demo_load_engage
 from engage.enums import Role
 from events.demo import demo_load_events
-from feedback.demo import demo_load_feedback
+from feedback.demo import demo_load_capture, demo_load_feedback
 
 
 class Command(BaseCommand):
@@ -16,6 +16,7 @@ class Command(BaseCommand):
         users = demo_load_engage()
         demo_load_events(facilitator=users[Role.FACILITATOR])
         demo_load_feedback()
+        demo_load_capture(facilitator=users[Role.FACILITATOR])
         self.stdout.write("Demo sign-ins:")
         for spec in DEMO_USERS:
             how = (

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from events.enums import MeetingStatus, RegistrationStatus
 from events.models import Meeting, Registration
-from feedback.models import MeetingReport, Response, published_q
+from feedback.models.record import MeetingReport, Response, published_q
 
 
 def meeting_record_public_get(*, slug: str) -> Meeting:

@@ -1,0 +1,24 @@
+"""Feedback's sections of the meeting pages, registered into events.sections in
+FeedbackConfig.ready (events never names feedback's URLs)."""
+
+from events.sections import Section, register_meeting_section
+from feedback.selectors import meeting_record_summary
+
+
+def _public_record(*, meeting, request=None) -> Section | None:
+    summary = meeting_record_summary(meeting_id=meeting.pk)
+    if not (summary["report_title"] or summary["responses"]):
+        return None
+    return Section("feedback/public/_record_link.html", {"meeting": meeting, **summary})
+
+
+def _staff_record(*, meeting, request=None) -> Section:
+    sessions = list(meeting.sessions.all())
+    return Section(
+        "feedback/staff/_meeting_section.html", {"meeting": meeting, "sessions": sessions}
+    )
+
+
+def register() -> None:
+    register_meeting_section(page="public", name="feedback.record", provider=_public_record)
+    register_meeting_section(page="staff", name="feedback.record", provider=_staff_record)

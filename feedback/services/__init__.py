@@ -1,0 +1,61 @@
+"""Writes of the feedback app, one module per feature, re-exported so callers keep
+`from feedback import services`.
+
+- record: the meeting record (summary report and responses).
+- questions: question templates and the questions put to sessions.
+- capture: breakout capture (points, themes, a session's capture closing).
+"""
+
+from feedback.services.capture import (
+    KeyConflict,
+    capture_is_closed,
+    point_capture,
+    point_delete,
+    point_update,
+    session_capture_close,
+    session_capture_reopen,
+    theme_for_meeting,
+    user_can_capture,
+)
+from feedback.services.questions import (
+    question_template_create,
+    session_question_add,
+    session_question_remove,
+)
+from feedback.services.record import (
+    meeting_report_create,
+    meeting_report_publish,
+    meeting_report_unpublish,
+    meeting_report_update,
+    response_create,
+    response_delete,
+    response_publish,
+    response_unpublish,
+    response_update,
+    responses_publish,
+)
+
+__all__ = [
+    "KeyConflict",
+    "capture_is_closed",
+    "point_capture",
+    "point_delete",
+    "point_update",
+    "question_template_create",
+    "session_capture_close",
+    "session_capture_reopen",
+    "session_question_add",
+    "session_question_remove",
+    "theme_for_meeting",
+    "user_can_capture",
+    "meeting_report_create",
+    "meeting_report_publish",
+    "meeting_report_unpublish",
+    "meeting_report_update",
+    "response_create",
+    "response_delete",
+    "response_publish",
+    "response_unpublish",
+    "response_update",
+    "responses_publish",
+]

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from engage import links
 from engage.enums import (
     AuditAction,
     ConsentAction,
@@ -22,7 +23,6 @@ from engage.enums import (
     LawfulBasis,
     SuppressionReason,
 )
-from engage import links
 from engage.mail.services import email_queue
 from engage.models import (
     Area,

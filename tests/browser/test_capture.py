@@ -62,6 +62,8 @@ def test_points_added_and_edited_offline_reach_the_server_once(
     page.locator(f"#q{question.pk}-text").fill("Stop moving local officers away")
     page.locator(f"#q{question.pk}-weight").select_option("3")
     page.locator(f"#q{question.pk}-text").press("Enter")
+    # The list is drawn again only once the edit is stored in the queue; reload after that.
+    page.wait_for_selector(".capture-point:has-text('Stop moving local officers away')")
 
     page.reload()
     page.wait_for_selector("#capture[data-ready='true']")

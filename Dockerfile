@@ -7,6 +7,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=config.settings.production
 
 WORKDIR /app
+# Pango and HarfBuzz for WeasyPrint (the published reports as tagged PDF).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+    && rm -rf /var/lib/apt/lists/*
 # Runtime dependencies only (no test or lint tools), hash-checked, pinned as in requirements.lock.
 COPY requirements.runtime.lock ./
 RUN pip install --no-cache-dir --require-hashes --no-deps -r requirements.runtime.lock

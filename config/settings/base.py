@@ -401,9 +401,6 @@ ENGAGE_LINK_UNSUBSCRIBE_DAYS = env.int("ENGAGE_LINK_UNSUBSCRIBE_DAYS", default=4
 ENGAGE_LINK_PREFERENCES_DAYS = env.int("ENGAGE_LINK_PREFERENCES_DAYS", default=30)
 ENGAGE_LINK_REGISTER_DAYS = env.int("ENGAGE_LINK_REGISTER_DAYS", default=30)
 ENGAGE_LINK_RENEW_PER_HOUR = env.int("ENGAGE_LINK_RENEW_PER_HOUR", default=3)
-# FOR bench/registration_rush.py ONLY: skips the meeting row lock so the bench can show that it
-# catches an oversell. Never set this anywhere else.
-ENGAGE_BENCH_UNLOCKED_REGISTRATION = env.bool("ENGAGE_BENCH_UNLOCKED_REGISTRATION", default=False)
 
 # --- Security defaults (hardened further in production) ---------------------------------------
 SESSION_COOKIE_HTTPONLY = True

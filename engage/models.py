@@ -382,6 +382,8 @@ class ErasureRecord(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     reason = models.CharField(max_length=40)
+    # What went, per app and kind, counts only: {"engage": {"emails": 3, ...}, "events": {...}}.
+    removed = models.JSONField(default=dict, blank=True)
 
 
 class OutboundEmail(models.Model):

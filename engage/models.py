@@ -257,6 +257,34 @@ class ConsentRecord(models.Model):
         raise ValidationError("Consent records are append-only")
 
 
+class PrivacyNotice(models.Model):
+    """One version of the privacy notice, its exact words kept for good: consents cite the
+    version a person was shown, so a change of wording is a new version, never an edit."""
+
+    version = models.CharField(max_length=40, unique=True)
+    title = models.CharField(max_length=200)
+    published_at = models.DateTimeField(default=timezone.now)
+    # Why we may hold the data at all (public task, consent, explicit consent for special
+    # category data), in the words the notice used.
+    lawful_basis = models.TextField()
+    # [{"heading": str, "text": str}, ...]: paragraphs separated by blank lines.
+    sections = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.version
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValidationError("A privacy notice is never edited: publish a new version")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Privacy notices are kept: consents cite them")
+
+
 class Suppression(models.Model):
     """An address never to be mailed, whatever its consents say."""
 

@@ -139,6 +139,9 @@ class Stakeholder(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
+    # When we last asked this person to renew their consents (engage.retention); cleared when
+    # they answer (any activity) or when the consents lapse.
+    consent_renewal_asked_at = models.DateTimeField(null=True, blank=True)
     anonymised_at = models.DateTimeField(null=True, blank=True)
     # Names and address in one column for the list's search: the database keeps it (so bulk
     # imports and anonymisation cannot miss it) and PostgreSQL indexes it by trigram (0006), one
@@ -448,6 +451,8 @@ class OutboundEmail(models.Model):
     # reconcile sweep (beat, every minute) queues it again and clears this.
     owed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When retention removed its stored subject, bodies and merge values (engage.retention).
+    contents_removed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

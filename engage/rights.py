@@ -84,6 +84,7 @@ def _engage_collect(stakeholder: Stakeholder) -> dict[str, list[dict]]:
         "created_at": stakeholder.created_at,
         "updated_at": stakeholder.updated_at,
         "last_activity_at": stakeholder.last_activity_at,
+        "consent_renewal_asked_at": stakeholder.consent_renewal_asked_at,
         "organisations": "; ".join(
             f"{m.organisation.name} ({m.role})" if m.role else m.organisation.name
             for m in stakeholder.memberships.select_related("organisation")
@@ -149,7 +150,7 @@ def _emails_of(stakeholder: Stakeholder):
     return OutboundEmail.objects.filter(match)
 
 
-def _outbox_files_delete(email_ids: list[int]) -> int:
+def outbox_files_delete(email_ids: list[int]) -> int:
     """Delete the local outbox's copies (.eml files named with the email id) of these emails."""
     outbox = Path(settings.EMAIL_OUTBOX_DIR)
     wanted = {str(pk) for pk in email_ids}
@@ -189,7 +190,7 @@ def _engage_anonymise(stakeholder: Stakeholder) -> dict[str, int]:
         )
     }
     emails = _emails_of(stakeholder)
-    removed["outbox files"] = _outbox_files_delete(list(emails.values_list("pk", flat=True)))
+    removed["outbox files"] = outbox_files_delete(list(emails.values_list("pk", flat=True)))
     removed["sessions"] = _sessions_delete_holding(stakeholder.email) if stakeholder.email else 0
     removed["email events"] = EmailEvent.objects.filter(email__in=emails).update(detail={})
     removed["emails"] = emails.update(

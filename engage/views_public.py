@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from engage import links, privacy, services
+from engage import links, privacy, retention, services
 from engage.enums import ConsentMethod
 from engage.forms_public import DetailsForm, JoinForm
 from engage.models import ConsentPurpose, Stakeholder
@@ -110,6 +110,13 @@ def _preferences(request, stakeholder: Stakeholder, here: str):
         },
     )
     if request.method == "POST":
+        if request.POST.get("form") == "renew":
+            ip_address, user_agent = _client(request)
+            retention.consent_renew(
+                stakeholder=stakeholder, ip_address=ip_address, user_agent=user_agent
+            )
+            messages.success(request, _("Thank you: we will keep your choices as they are."))
+            return redirect(here)
         if request.POST.get("form") == "consent":
             purpose = ConsentPurpose.objects.filter(
                 slug=request.POST.get("purpose", ""), active=True

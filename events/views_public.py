@@ -105,6 +105,10 @@ def meeting_detail(request, slug):
             "places": selectors.meeting_places(meeting=meeting),
             "repeat": repeat,
             "panel_questions": selectors.panel_questions_published(meeting),
+            # Only for people who held a place: the list is published to fellow attendees.
+            "attendee_list": selectors.meeting_attendee_list(meeting=meeting)
+            if registration is not None and registration.status == RegistrationStatus.CONFIRMED
+            else None,
             "show_online": bool(
                 registration is not None
                 and registration.status == RegistrationStatus.CONFIRMED

@@ -3,7 +3,7 @@ the text of points already tagged, and groups of near-duplicates to merge. Pure 
 (id, text) pairs, by edit distance over words (rapidfuzz); nothing here is applied: a person
 accepts each suggestion.
 
-Similarity is rapidfuzz's token_set_ratio on the words that carry meaning (a short list of
+Similarity is by rapidfuzz's word-based ratios on the words that carry meaning (a short list of
 English function words is left out, so "the police should" does not make every point alike).
 """
 
@@ -111,12 +111,14 @@ def suggest_themes(
     cutoff: int = THEME_CUTOFF,
 ) -> list[ThemeSuggestion]:
     """For each untagged (id, text), the theme whose tagged texts (text, theme id), or whose
-    name, it is most like: the five closest texts vote with their scores. Points like nothing
+    name, it is most like: the closest texts vote with their scores. Points like nothing
     well enough get no suggestion. In the order of `untagged`."""
     corpus = [(text, theme_id) for text, theme_id in tagged]
+    first_name = len(corpus)
     corpus += [(name, theme_id) for theme_id, name in (theme_names or {}).items()]
     keys = [_key(text) for text, _ in corpus]
     keep = [i for i, k in enumerate(keys) if k]
+    is_name = [i >= first_name for i in keep]
     keys = [keys[i] for i in keep]
     corpus = [corpus[i] for i in keep]
     suggestions = []
@@ -128,9 +130,17 @@ def suggest_themes(
             continue
         votes: dict[int, float] = defaultdict(float)
         best: dict[int, tuple[float, str]] = {}
-        for _, score, index in process.extract(
-            key, keys, scorer=fuzz.token_set_ratio, limit=5, score_cutoff=cutoff
+        for _, set_score, index in process.extract(
+            key, keys, scorer=fuzz.token_set_ratio, limit=10, score_cutoff=cutoff
         ):
+            # token_set_ratio calls a text 100 alike to any it contains ("police" to "police
+            # knife crime"); averaging with the sorted-words ratio weighs what is not shared.
+            # A theme's own name in the text is a good reason on its own.
+            score = set_score
+            if not is_name[index]:
+                score = (set_score + fuzz.token_sort_ratio(key, keys[index])) / 2
+            if score < cutoff:
+                continue
             like, theme_id = corpus[index]
             votes[theme_id] += score
             if score > best.get(theme_id, (-1, ""))[0]:

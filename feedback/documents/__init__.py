@@ -18,9 +18,10 @@ from feedback.documents.model import (
     document_to_data,
 )
 from feedback.documents.pdf import document_html, document_pdf
-from feedback.documents.word import document_docx
+from feedback.documents.word import DOCX_TYPE, document_docx
 
 __all__ = [
+    "DOCX_TYPE",
     "BulletList",
     "Document",
     "Item",

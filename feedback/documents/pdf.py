@@ -8,7 +8,6 @@ name (DisplayDocTitle).
 """
 
 from django.template.loader import render_to_string
-from weasyprint import HTML
 
 from feedback.documents.model import Document
 from feedback.documents.text import document_clean
@@ -23,4 +22,8 @@ def document_html(document: Document) -> str:
 
 def document_pdf(document: Document) -> bytes:
     """The document as PDF/UA-1 bytes."""
+    # Imported on first use: WeasyPrint loads Pango and parses its stylesheets at import, which
+    # every web and worker process would otherwise pay for a download few of them serve.
+    from weasyprint import HTML
+
     return HTML(string=document_html(document)).write_pdf(pdf_variant="pdf/ua-1")

@@ -16,6 +16,8 @@ from docx.oxml.ns import qn
 from feedback.documents.model import Block, BulletList, Document, Item, Paragraph, Quote
 from feedback.documents.text import document_clean
 
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
 
 def _default_language(docx, language: str) -> None:
     defaults = docx.styles.element.find(qn("w:docDefaults"))

@@ -4,6 +4,7 @@
 - record: the meeting record (summary report, responses, who held a place).
 - questions: question templates.
 - capture: a session's points, report-back across breakouts.
+- report: the points a summary report may show (the one filter), attendance, versions.
 """
 
 from feedback.selectors.capture import (
@@ -22,6 +23,17 @@ from feedback.selectors.record import (
     meeting_report_published,
     responses_published,
 )
+from feedback.selectors.report import (
+    meeting_report_as_document,
+    meeting_report_document_public,
+    meeting_report_version_published,
+    meeting_report_versions,
+    report_attendance,
+    report_language,
+    report_points,
+    report_points_export,
+    report_questions,
+)
 
 __all__ = [
     "meeting_themes",
@@ -36,4 +48,13 @@ __all__ = [
     "meeting_record_summary",
     "meeting_report_published",
     "responses_published",
+    "meeting_report_as_document",
+    "meeting_report_document_public",
+    "report_language",
+    "meeting_report_version_published",
+    "meeting_report_versions",
+    "report_attendance",
+    "report_points",
+    "report_points_export",
+    "report_questions",
 ]

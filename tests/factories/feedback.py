@@ -1,3 +1,5 @@
+import uuid
+
 import factory
 from factory.django import DjangoModelFactory
 
@@ -28,3 +30,19 @@ class ResponseFactory(DjangoModelFactory):
     we_did = "Questions now go out with the pre-reading, two weeks ahead."
     status = ResponseStatus.DONE
     order = factory.Sequence(lambda n: n)
+
+
+class PointFactory(DjangoModelFactory):
+    """A point captured for a question; its session is the question's."""
+
+    class Meta:
+        model = "feedback.Point"
+
+    key = factory.LazyFunction(uuid.uuid4)
+    question = factory.SubFactory("tests.factories.events.DiscussionQuestionFactory")
+    session = factory.LazyAttribute(lambda point: point.question.session)
+    text = factory.Sequence(lambda n: f"Engage with young people outside stop and search ({n})")
+    weight = 1
+
+
+__all__ += ["PointFactory"]

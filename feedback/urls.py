@@ -8,7 +8,27 @@ app_name = "feedback"
 
 urlpatterns = [
     path("meetings/<slug:slug>/record/", views.meeting_record, name="meeting_record"),
+    path(
+        "meetings/<slug:slug>/record/report.<str:kind>",
+        views.report_file,
+        name="meeting_report_file",
+    ),
+    path(
+        "meetings/<slug:slug>/record/points.csv",
+        views.report_points_csv,
+        name="meeting_report_points",
+    ),
     path("staff/meetings/<int:pk>/report/", views_staff.report, name="staff_report"),
+    path(
+        "staff/meetings/<int:pk>/report/draft/",
+        views_staff.report_generate,
+        name="staff_report_generate",
+    ),
+    path(
+        "staff/meetings/<int:pk>/report/preview.<str:kind>",
+        views_staff.report_preview,
+        name="staff_report_preview",
+    ),
     path(
         "staff/meetings/<int:pk>/report/publication/",
         views_staff.report_publication,

@@ -162,8 +162,16 @@ def _staff_response() -> dict:
     return {"pk": ResponseFactory().pk}
 
 
+def _staff_report_preview() -> dict:
+    from tests.factories import MeetingReportFactory
+
+    return {"pk": MeetingReportFactory().meeting_id, "kind": "docx"}
+
+
+URL_KWARGS["feedback:staff_report_preview"] = _staff_report_preview
 for _name in (
     "staff_report",
+    "staff_report_generate",
     "staff_report_publication",
     "staff_responses",
     "staff_responses_publication",

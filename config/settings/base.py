@@ -473,3 +473,11 @@ LOGGING = {
         "celery": {"level": "INFO"},
     },
 }
+
+# The summary report's draft (feedback.documents.report): counts of people or areas below this are
+# shown as "fewer than N"; a theme raised under this many questions is recurring; how many points a
+# theme (and the untagged points of a question) shows before "…and N more".
+FEEDBACK_REPORT_SUPPRESS_BELOW = env.int("FEEDBACK_REPORT_SUPPRESS_BELOW", default=5)
+FEEDBACK_REPORT_RECURRING_MIN_QUESTIONS = 2
+FEEDBACK_REPORT_POINTS_PER_THEME = 5
+FEEDBACK_REPORT_UNTAGGED_PER_QUESTION = 15

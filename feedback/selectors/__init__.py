@@ -6,6 +6,7 @@
 - capture: a session's points, report-back across breakouts.
 - moderation: the moderation list, a point's history, the publishable points of a meeting.
 - themes: recurring themes with their history, theme and duplicate suggestions.
+- report: the points a summary report may show (the one filter), attendance, versions.
 """
 
 from feedback.selectors.capture import (
@@ -33,6 +34,17 @@ from feedback.selectors.record import (
     meeting_record_summary,
     meeting_report_published,
     responses_published,
+)
+from feedback.selectors.report import (
+    meeting_report_as_document,
+    meeting_report_document_public,
+    meeting_report_version_published,
+    meeting_report_versions,
+    report_attendance,
+    report_language,
+    report_points,
+    report_points_export,
+    report_questions,
 )
 from feedback.selectors.themes import (
     meeting_recurring_themes,
@@ -64,4 +76,13 @@ __all__ = [
     "meeting_record_summary",
     "meeting_report_published",
     "responses_published",
+    "meeting_report_as_document",
+    "meeting_report_document_public",
+    "report_language",
+    "meeting_report_version_published",
+    "meeting_report_versions",
+    "report_attendance",
+    "report_points",
+    "report_points_export",
+    "report_questions",
 ]

@@ -2,6 +2,7 @@
 `from feedback import services`.
 
 - record: the meeting record (summary report and responses).
+- report: the summary report's generated draft and its published versions.
 - questions: question templates and the questions put to sessions.
 - capture: breakout capture (points, themes, a session's capture closing).
 - moderation: review before publication (approve, withhold, redact, edit, merge, theme).
@@ -46,6 +47,9 @@ from feedback.services.record import (
     response_update,
     responses_publish,
 )
+from feedback.services.report import (
+    meeting_report_draft_generate,
+)
 
 __all__ = [
     "KeyConflict",
@@ -70,6 +74,7 @@ __all__ = [
     "theme_for_meeting",
     "user_can_capture",
     "meeting_report_create",
+    "meeting_report_draft_generate",
     "meeting_report_publish",
     "meeting_report_unpublish",
     "meeting_report_update",

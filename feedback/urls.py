@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from feedback import views, views_capture, views_questions, views_staff
+from feedback import views, views_capture, views_moderation, views_questions, views_staff
 
 app_name = "feedback"
 
@@ -31,6 +31,33 @@ urlpatterns = [
         views_staff.response_delete,
         name="staff_response_delete",
     ),
+    # Moderation and themes
+    path(
+        "staff/meetings/<int:pk>/moderation/",
+        views_moderation.moderation,
+        name="staff_moderation",
+    ),
+    path(
+        "staff/meetings/<int:pk>/moderation/check/",
+        views_moderation.moderation_check,
+        name="staff_moderation_check",
+    ),
+    path(
+        "staff/meetings/<int:pk>/moderation/bulk/",
+        views_moderation.moderation_bulk,
+        name="staff_moderation_bulk",
+    ),
+    path(
+        "staff/meetings/<int:pk>/moderation/points/<int:point_id>/",
+        views_moderation.point_review,
+        name="staff_point_review",
+    ),
+    path(
+        "staff/meetings/<int:pk>/moderation/points/<int:point_id>/action/",
+        views_moderation.point_action,
+        name="staff_point_action",
+    ),
+    path("staff/meetings/<int:pk>/themes/", views_moderation.themes, name="staff_themes"),
     # Questions
     path("staff/question-templates/", views_questions.templates, name="staff_question_templates"),
     path(

@@ -4,6 +4,7 @@
 - record: the meeting record (summary report and responses).
 - questions: question templates and the questions put to sessions.
 - capture: breakout capture (points, themes, a session's capture closing).
+- moderation: review before publication (approve, withhold, redact, edit, merge, theme).
 """
 
 from feedback.services.capture import (
@@ -16,6 +17,17 @@ from feedback.services.capture import (
     session_capture_reopen,
     theme_for_meeting,
     user_can_capture,
+)
+from feedback.services.moderation import (
+    point_flags_dismiss,
+    point_moderate_edit,
+    point_redact,
+    point_return,
+    point_withhold,
+    points_approve,
+    points_check_personal_data,
+    points_merge,
+    points_theme_set,
 )
 from feedback.services.questions import (
     question_template_create,
@@ -41,6 +53,15 @@ __all__ = [
     "point_capture",
     "point_delete",
     "point_update",
+    "point_flags_dismiss",
+    "point_moderate_edit",
+    "point_redact",
+    "point_return",
+    "point_withhold",
+    "points_approve",
+    "points_check_personal_data",
+    "points_merge",
+    "points_theme_set",
     "question_template_create",
     "session_capture_close",
     "session_capture_reopen",

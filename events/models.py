@@ -227,7 +227,7 @@ class Registration(models.Model):
     reminders_sent = models.JSONField(default=list, blank=True)
     joining_instructions_sent_at = models.DateTimeField(null=True, blank=True)
     survey_sent_at = models.DateTimeField(null=True, blank=True)
-    # The email this registration is owed and not yet queued (events.notifications
+    # The email this registration is owed and not yet queued (events.notices.registration
     # REGISTRATION_NOTICES), or "": written with the change it announces, cleared by the sender.
     notice_pending = models.CharField(max_length=20, blank=True, default="")
 

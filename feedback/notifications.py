@@ -8,7 +8,7 @@ key as a second guard. All mail goes through engage.mail.services.
 
 Purpose: both emails go under "meeting-invitations" ("invitations to public review meetings and
 updates about them"), the consent the registration form asks for. They are not about the person's
-own registration (the registrant emails in events.notifications carry no purpose for that reason),
+own registration (the registrant emails in events.notices carry no purpose for that reason),
 so they need a consent; the meeting's record is an update about that meeting. "action-plan-news"
 is for the plan-wide progress updates sent to the whole list. Only place holders whose consent is
 given now are queued, and the mail path checks it again when it sends, so a withdrawal in between

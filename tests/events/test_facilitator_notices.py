@@ -10,7 +10,7 @@ from icalendar import Calendar
 from engage.enums import Role
 from engage.models import OutboundEmail
 from engage.roles import user_set_role
-from events import notices, notifications, services
+from events import notices, services
 from events.enums import MeetingStatus, RegistrationStatus, SessionKind
 from events.models import MeetingChange
 from tests.events.test_ical import libical
@@ -97,7 +97,7 @@ def test_a_time_change_tells_the_registrants_and_each_facilitator_once(
     changed_at = timezone.now()
     first, _outbox = _sent(
         django_capture_on_commit_callbacks,
-        notifications.session_changed_notify,
+        notices.session_changed_notify,
         session_id=breakout.pk,
         fields=["start"],
         changed_at=changed_at,
@@ -105,7 +105,7 @@ def test_a_time_change_tells_the_registrants_and_each_facilitator_once(
     count = OutboundEmail.objects.count()
     again, rerun = _sent(
         django_capture_on_commit_callbacks,
-        notifications.session_changed_notify,
+        notices.session_changed_notify,
         session_id=breakout.pk,
         fields=["start"],
         changed_at=changed_at,
@@ -319,8 +319,8 @@ def test_assignment_notices_are_keyed_so_a_retry_sends_nothing_twice(
             django_capture_on_commit_callbacks, fn, session_id=breakout.pk, user_id=lead.pk, at=at
         )
         for fn in (
-            notifications.session_facilitator_added_notify,
-            notifications.session_facilitator_removed_notify,
+            notices.session_facilitator_added_notify,
+            notices.session_facilitator_removed_notify,
         )
     ]
     repeats = [
@@ -328,8 +328,8 @@ def test_assignment_notices_are_keyed_so_a_retry_sends_nothing_twice(
             django_capture_on_commit_callbacks, fn, session_id=breakout.pk, user_id=lead.pk, at=at
         )
         for fn in (
-            notifications.session_facilitator_added_notify,
-            notifications.session_facilitator_removed_notify,
+            notices.session_facilitator_added_notify,
+            notices.session_facilitator_removed_notify,
         )
     ]
 

@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from engage.models import OutboundEmail
-from events import notices, notifications, services
+from events import notices, services
 from events.enums import MeetingFormat, MeetingStatus, RegistrationStatus, SessionKind
 from events.models import Document, MeetingChange, Registration
 from tests.events.test_ical import libical
@@ -58,7 +58,7 @@ def test_confirmation_carries_a_request_part_and_an_ics_attachment(
 
     email, outbox = _sent(
         django_capture_on_commit_callbacks,
-        notifications.registration_confirmed_notify,
+        notices.registration_confirmed_notify,
         registration.pk,
     )
 
@@ -185,17 +185,13 @@ def test_reminders_go_7_and_1_days_before_once_each(django_capture_on_commit_cal
     at_1 = meeting.start - 1 * DAY + dt.timedelta(minutes=5)
 
     early, none_yet = _sent(
-        django_capture_on_commit_callbacks, notifications.reminders_send_due, now=at_7 - DAY
+        django_capture_on_commit_callbacks, notices.reminders_send_due, now=at_7 - DAY
     )
-    first, week = _sent(
-        django_capture_on_commit_callbacks, notifications.reminders_send_due, now=at_7
-    )
+    first, week = _sent(django_capture_on_commit_callbacks, notices.reminders_send_due, now=at_7)
     repeat, nothing = _sent(
-        django_capture_on_commit_callbacks, notifications.reminders_send_due, now=at_7
+        django_capture_on_commit_callbacks, notices.reminders_send_due, now=at_7
     )
-    last, day = _sent(
-        django_capture_on_commit_callbacks, notifications.reminders_send_due, now=at_1
-    )
+    last, day = _sent(django_capture_on_commit_callbacks, notices.reminders_send_due, now=at_1)
 
     assert (early, first, repeat, last) == (0, 1, 0, 1)
     assert none_yet == nothing == []
@@ -213,7 +209,7 @@ def test_only_the_nearest_reminder_goes_when_both_are_due(django_capture_on_comm
 
     sent, outbox = _sent(
         django_capture_on_commit_callbacks,
-        notifications.reminders_send_due,
+        notices.reminders_send_due,
         now=meeting.start - dt.timedelta(hours=12),
     )
 
@@ -231,7 +227,7 @@ def test_no_week_reminder_for_someone_who_registered_within_the_week(
 
     sent, outbox = _sent(
         django_capture_on_commit_callbacks,
-        notifications.reminders_send_due,
+        notices.reminders_send_due,
         now=meeting.start - 2 * DAY,
     )
 
@@ -246,7 +242,7 @@ def test_reminder_days_are_set_per_meeting(django_capture_on_commit_callbacks):
 
     sent, outbox = _sent(
         django_capture_on_commit_callbacks,
-        notifications.reminders_send_due,
+        notices.reminders_send_due,
         now=meeting.start - 14 * DAY + dt.timedelta(minutes=1),
     )
 
@@ -284,7 +280,7 @@ def test_two_reminder_runs_at_once_send_one_reminder_each():
     mail.outbox.clear()
 
     errors = _twice_at_once(
-        notifications.reminders_send_due, now=meeting.start - 7 * DAY + dt.timedelta(minutes=1)
+        notices.reminders_send_due, now=meeting.start - 7 * DAY + dt.timedelta(minutes=1)
     )
 
     assert errors == []
@@ -305,7 +301,7 @@ def test_two_joining_runs_at_once_send_once_each():
     registrations = [_registered(meeting) for _ in range(10)]
     mail.outbox.clear()
 
-    errors = _twice_at_once(notifications.joining_instructions_send_due)
+    errors = _twice_at_once(notices.joining_instructions_send_due)
 
     assert errors == []
     assert sorted(m.to[0] for m in mail.outbox) == sorted(
@@ -327,8 +323,8 @@ def test_prereading_is_announced_once_when_published(django_capture_on_commit_ca
     ]
     future = DocumentFactory(meeting=meeting, publish_at=now + 3 * DAY)
 
-    count, outbox = _sent(django_capture_on_commit_callbacks, notifications.prereading_notify_due)
-    again, nothing = _sent(django_capture_on_commit_callbacks, notifications.prereading_notify_due)
+    count, outbox = _sent(django_capture_on_commit_callbacks, notices.prereading_notify_due)
+    again, nothing = _sent(django_capture_on_commit_callbacks, notices.prereading_notify_due)
 
     assert (count, again) == (2, 0)
     assert nothing == []
@@ -358,11 +354,9 @@ def test_joining_instructions_go_a_day_ahead_for_online_meetings_only(
     _registered(hybrid_later)
     _registered(in_person)
 
-    count, outbox = _sent(
-        django_capture_on_commit_callbacks, notifications.joining_instructions_send_due
-    )
+    count, outbox = _sent(django_capture_on_commit_callbacks, notices.joining_instructions_send_due)
     again, nothing = _sent(
-        django_capture_on_commit_callbacks, notifications.joining_instructions_send_due
+        django_capture_on_commit_callbacks, notices.joining_instructions_send_due
     )
 
     assert (count, again) == (1, 0)
@@ -606,7 +600,7 @@ def _week_reminder_already_sent(django_capture_on_commit_callbacks):
     registration = _registered(meeting)
     sent, _outbox = _sent(
         django_capture_on_commit_callbacks,
-        notifications.reminders_send_due,
+        notices.reminders_send_due,
         now=meeting.start - 7 * DAY + dt.timedelta(minutes=5),
     )
     assert sent == 1
@@ -627,12 +621,12 @@ def test_a_meeting_moved_later_sends_its_week_reminder_again_before_the_new_date
     cleared = Registration.objects.get(pk=registration.pk).reminders_sent
     early, none_yet = _sent(
         django_capture_on_commit_callbacks,
-        notifications.reminders_send_due,
+        notices.reminders_send_due,
         now=moved - 7 * DAY - dt.timedelta(hours=1),
     )
     sent, again = _sent(
         django_capture_on_commit_callbacks,
-        notifications.reminders_send_due,
+        notices.reminders_send_due,
         now=moved - 7 * DAY + dt.timedelta(minutes=5),
     )
 
@@ -657,7 +651,7 @@ def test_a_meeting_moved_by_an_hour_sends_no_reminder_twice(django_capture_on_co
         )
     sent, outbox = _sent(
         django_capture_on_commit_callbacks,
-        notifications.reminders_send_due,
+        notices.reminders_send_due,
         now=timezone.now() + dt.timedelta(hours=1),
     )
 

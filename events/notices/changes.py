@@ -16,8 +16,9 @@ sending on their own. Exactly once, newest wins:
   change's request marks it superseded under that same lock, so once the newer change commits no
   row of the older one is written. The newer change's task first withdraws the older rows still
   queued (`meeting_notices_supersede`), so nobody not yet sent the older update gets it after the
-  newer. A row already being handed to the ESP at that moment still goes; it carries a lower
-  SEQUENCE, which calendar clients ignore once they hold the newer one (RFC 5546, 2.1.5).
+  newer, including rows a sender has claimed and not yet handed over. A row being handed to the
+  ESP at that moment still goes; it carries a lower SEQUENCE, which calendar clients ignore once
+  they hold the newer one (RFC 5546, 2.1.5).
 """
 
 import datetime as dt
@@ -105,15 +106,20 @@ def meeting_notices_supersede(*, meeting_id: int, sequence: int) -> int:
     """Withdraw the meeting's change notices of a SEQUENCE below `sequence` that have not left.
 
     A second change (or a cancellation) made before the first change's emails went must not let
-    anyone get the older update after the newer one: their rows still `queued` become
-    `suppressed` (the senders claim only queued rows). Rows already claimed or sent stay as they
-    are. Called by the newer change's fan-out before it queues its own notices. Returns how many
-    rows were withdrawn.
+    anyone get the older update after the newer one: their rows still `queued`, or claimed by a
+    sender but not yet handed over, become `suppressed`. Senders claim only queued rows, and look
+    at a claimed calendar row once more just before its ESP call (engage.mail.sending), so a
+    sender that claimed 500 rows does not go on sending the older update for a minute. A row
+    whose ESP call is under way at this moment still goes (and stays recorded as suppressed); it
+    carries the lower SEQUENCE, which calendars ignore once they hold the newer one. Called by
+    the newer change's fan-out before it queues its own notices. Returns how many rows were
+    withdrawn.
     """
+    owed = (EmailStatus.QUEUED, EmailStatus.SENDING)
     stale = OutboundEmail.objects.none()
     for prefix in _CHANGE_PREFIXES:
         stale = stale | OutboundEmail.objects.filter(
-            status=EmailStatus.QUEUED, dedupe_key__startswith=f"{prefix}:{meeting_id}:"
+            status__in=owed, dedupe_key__startswith=f"{prefix}:{meeting_id}:"
         ).exclude(dedupe_key__startswith=f"{prefix}:{meeting_id}:{sequence}:")
     withdrawn = [
         pk
@@ -121,7 +127,7 @@ def meeting_notices_supersede(*, meeting_id: int, sequence: int) -> int:
         # Only a lower SEQUENCE is withdrawn: a late older run must not withdraw a newer change.
         if int(key.split(":")[2]) < sequence
     ]
-    count = OutboundEmail.objects.filter(pk__in=withdrawn, status=EmailStatus.QUEUED).update(
+    count = OutboundEmail.objects.filter(pk__in=withdrawn, status__in=owed).update(
         status=EmailStatus.SUPPRESSED,
         error=f"superseded by calendar sequence {sequence}",
         updated_at=timezone.now(),

@@ -28,3 +28,11 @@ def notify_responses_published_task() -> int:
     from feedback.notifications import responses_published_notify_due
 
     return responses_published_notify_due()
+
+
+@shared_task(name="feedback.send_surveys", acks_late=True)
+def send_surveys_task() -> int:
+    """Beat job: the post-meeting feedback request, a couple of hours after each meeting."""
+    from feedback.notifications import surveys_send_due
+
+    return surveys_send_due()

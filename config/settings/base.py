@@ -372,7 +372,16 @@ CELERY_BEAT_SCHEDULE["events.send_joining_instructions"] = {
     "task": "events.send_joining_instructions",
     "schedule": 600.0,
 }
-CELERY_BEAT_SCHEDULE["events.send_surveys"] = {"task": "events.send_surveys", "schedule": 1800.0}
+CELERY_BEAT_SCHEDULE["feedback.send_surveys"] = {
+    "task": "feedback.send_surveys",
+    "schedule": 1800.0,
+}
+# A meeting change's notices are fanned out by a task after commit; this finds a lost one.
+CELERY_BEAT_SCHEDULE["events.meeting_changes_fan_out_due"] = {
+    "task": "events.meeting_changes_fan_out_due",
+    "schedule": 60.0,
+    "options": {"expires": 55},
+}
 # The meeting record (feedback): a published summary report, and newly published responses, are
 # announced to the people who held a place, once (notified_at on the row, set under a lock).
 CELERY_BEAT_SCHEDULE["feedback.notify_report_published"] = {

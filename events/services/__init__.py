@@ -5,7 +5,6 @@ Every write about events goes through a function of this package, one module per
 - `meeting_places`: the meeting lock and the places counted under it (who may register, breakouts);
 - `registration`: register, register again, cancel, take up an offer, wipe access requirements;
 - `registration_codes`: the guest email code;
-- `registration_notices`: the wake key of the registration notice sender;
 - `waitlist`: offers to the waiting list, their expiry, staff promotion;
 - `meetings`: create, edit, publish, cancel, copy; area reservations; panel questions;
 - `sessions`: the agenda, facilitators, discussion questions, moving people between breakouts;
@@ -14,9 +13,10 @@ Every write about events goes through a function of this package, one module per
 - `campaigns`: invitation campaigns and their fan-out.
 
 Callers import the package (`from events import services`; `services.registration_create`):
-everything they use is named here. The emails themselves are built in events/notifications.py.
+everything they use is named here. The emails themselves are built in events/notices/.
 """
 
+from events.notices import NOTICES_WAKE_KEY, NOTICES_WAKE_SECONDS
 from events.services.attendance import (
     EMAIL_HEADERS,
     AttendanceImportReport,
@@ -72,7 +72,6 @@ from events.services.registration_codes import (
     registration_email_code_check,
     registration_email_code_send,
 )
-from events.services.registration_notices import NOTICES_WAKE_KEY, NOTICES_WAKE_SECONDS
 from events.services.sessions import (
     SESSION_FIELDS,
     SESSION_NOTICE_FIELDS,

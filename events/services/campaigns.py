@@ -38,7 +38,7 @@ from engage.models import (
 from engage.services import audit_log
 from events.enums import CampaignStatus, MeetingStatus
 from events.models import Campaign, Invitation, Meeting
-from events.notifications import meeting_url, meeting_when_text
+from events.notices import meeting_url, meeting_when_text
 from events.selectors import campaign_audience
 from events.tasks import campaign_fanout_task
 

@@ -11,8 +11,8 @@ from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from events import notifications
-from events.enums import MeetingFormat, MeetingStatus, PanelQuestionStatus
+from events import notices
+from events.enums import MeetingChangeKind, MeetingFormat, MeetingStatus, PanelQuestionStatus
 from events.models import AreaReservation, DiscussionQuestion, Meeting, PanelQuestion, Session
 from events.services.actors import actor_id
 from events.services.meeting_places import places_taken
@@ -102,12 +102,13 @@ def meeting_create(*, data: dict, actor) -> Meeting:
 def meeting_update(*, meeting_id: int, data: dict, actor) -> tuple[Meeting, dict]:
     """Change a meeting. Returns the meeting and {field: (old, new)} of what changed.
 
-    The meeting row is locked, so a capacity check cannot race a registration. Raises
-    ValidationError when the capacity would fall below the places already taken (confirmed or
-    offered), for impossible times, or for a cancelled meeting. A change of time, place, format or
-    joining link raises Meeting.ical_sequence and queues an update email to every confirmed
-    registrant of a published meeting and to the facilitators of its sessions, draft or published
-    (events.notifications.meeting_changed_notify).
+    The meeting row is locked, so a capacity check cannot race a registration; the lock is held
+    for the change only. Raises ValidationError when the capacity would fall below the places
+    already taken (confirmed or offered), for impossible times, or for a cancelled meeting. A
+    change of time, place, format or joining link raises Meeting.ical_sequence and records the
+    change (events.notices.meeting_change_record): after commit a task sends an update email to
+    every confirmed registrant of a published meeting and to the facilitators of its sessions,
+    draft or published. Nothing is rendered here, however many people are registered.
     """
     meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
     if meeting.status == MeetingStatus.CANCELLED:
@@ -142,15 +143,18 @@ def meeting_update(*, meeting_id: int, data: dict, actor) -> tuple[Meeting, dict
     )
 
     if "start" in changes:
-        notifications.reminders_rearm(meeting_id=meeting.pk)
+        notices.reminders_rearm(meeting_id=meeting.pk)
     if significant:
-        notifications.meeting_changed_notify(
-            meeting.pk,
-            {
+        notices.meeting_change_record(
+            meeting=meeting,
+            kind=MeetingChangeKind.CHANGED,
+            changes={
                 str(SIGNIFICANT_FIELDS[f]): _display_value(f, changes[f][1])
                 for f in SIGNIFICANT_FIELDS
                 if f in changes
             },
+            tell_registrants=meeting.status == MeetingStatus.PUBLISHED,
+            tell_facilitators=meeting.status in (MeetingStatus.DRAFT, MeetingStatus.PUBLISHED),
         )
     return meeting, changes
 
@@ -175,9 +179,9 @@ def meeting_cancel(*, meeting_id: int, actor) -> Meeting:
     """Cancel a meeting (draft or published).
 
     Side effects: sets status to cancelled and raises ical_sequence (so calendars drop the entry);
-    queues a cancellation email to the facilitators of its sessions and, if it was published, to
-    every confirmed registrant (events.notifications.meeting_cancelled_notify). Raises
-    ValidationError if already cancelled or completed.
+    records the cancellation (events.notices.meeting_change_record), so that after commit a task
+    sends a cancellation email to the facilitators of its sessions and, if it was published, to
+    every confirmed registrant. Raises ValidationError if already cancelled or completed.
     """
     meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
     if meeting.status in (MeetingStatus.CANCELLED, MeetingStatus.COMPLETED):
@@ -191,7 +195,12 @@ def meeting_cancel(*, meeting_id: int, actor) -> Meeting:
     meeting.save(update_fields=["status", "ical_sequence", "updated_at"])
     logger.info("meeting cancelled", extra={"meeting_id": meeting.pk, "actor_id": actor_id(actor)})
 
-    notifications.meeting_cancelled_notify(meeting.pk, registrants=was_published)
+    notices.meeting_change_record(
+        meeting=meeting,
+        kind=MeetingChangeKind.CANCELLED,
+        tell_registrants=was_published,
+        tell_facilitators=True,
+    )
     return meeting
 
 

@@ -25,9 +25,9 @@ from engage.selectors import consent_is_given
 from engage.services import consent_give
 from events.enums import RegistrationStatus
 from events.models import Meeting, PanelQuestion, Registration
+from events.notices import registration_notices_wake_on_commit
 from events.selectors import registration_previous_attended
 from events.services import meeting_places
-from events.services.registration_notices import registration_notices_wake_on_commit
 from events.services.waitlist import waitlist_offer_free_places
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from engage.enums import AuditAction, Role
 from engage.roles import user_roles
 from engage.services import audit_log
-from events import notifications
+from events import notices
 from events.enums import MeetingStatus, RegistrationStatus, SessionKind
 from events.models import DiscussionQuestion, Meeting, Registration, Session
 from events.services.actors import actor_id
@@ -32,7 +32,7 @@ SESSION_FIELDS = (
     "capacity",
     "order",
 )
-# A change to these tells the people in the session (events.notifications.session_changed_notify).
+# A change to these tells the people in the session (events.notices.session_changed_notify).
 SESSION_NOTICE_FIELDS = ("start", "end", "room", "online_room")
 
 
@@ -87,7 +87,7 @@ def session_update(*, session_id: int, data: dict, facilitators, actor) -> Sessi
     Raises ValidationError when a breakout's capacity would fall below the people already in it,
     or for new times outside the meeting's. Side effects: facilitators added or removed are told
     (session_facilitators_set); a change of time, room or online room queues a notice to the
-    people it affects through events.notifications.session_changed_notify: for a published
+    people it affects through events.notices.session_changed_notify: for a published
     meeting a breakout's confirmed registrants placed in it, everyone confirmed for a plenary;
     for a draft or published one the session's facilitators. The meeting's calendar entry is not
     touched: it holds only the meeting's own times and place, which a session cannot move.
@@ -122,7 +122,7 @@ def session_update(*, session_id: int, data: dict, facilitators, actor) -> Sessi
     logger.info("session updated", extra={"session_id": session.pk, "actor_id": actor_id(actor)})
     # Facilitators of a draft hear too: they prepare the session before it is published.
     if changed and session.meeting.status in (MeetingStatus.DRAFT, MeetingStatus.PUBLISHED):
-        notifications.session_changed_notify(
+        notices.session_changed_notify(
             session_id=session.pk, fields=changed, changed_at=now, skip_facilitator_ids=added
         )
     return session
@@ -136,7 +136,7 @@ def session_facilitators_set(
 
     Side effects: the session's facilitators; each person added is emailed that they facilitate
     it (with the meeting's calendar entry) and each removed that they no longer do, through
-    events.notifications, unless the meeting is cancelled, completed or over. The emails are keyed
+    events.notices, unless the meeting is cancelled, completed or over. The emails are keyed
     per session, user and `at`, so a call repeated with the same `at` queues nothing twice.
     Raises ValidationError for a user without the facilitator role. Returns (added, removed)
     user ids.
@@ -151,11 +151,9 @@ def session_facilitators_set(
     if added or removed:
         at = at or timezone.now()
         for user_id in added:
-            notifications.session_facilitator_added_notify(
-                session_id=session_id, user_id=user_id, at=at
-            )
+            notices.session_facilitator_added_notify(session_id=session_id, user_id=user_id, at=at)
         for user_id in removed:
-            notifications.session_facilitator_removed_notify(
+            notices.session_facilitator_removed_notify(
                 session_id=session_id, user_id=user_id, at=at
             )
         logger.info(

@@ -13,12 +13,12 @@ from django.utils.translation import gettext_lazy as _
 
 from engage.enums import AuditAction
 from engage.services import audit_log
-from events import notifications
+from events import notices
 from events.enums import MeetingStatus, RegistrationStatus
 from events.models import Meeting, Registration
+from events.notices import registration_notices_wake_on_commit
 from events.services import meeting_places
 from events.services.actors import actor_id
-from events.services.registration_notices import registration_notices_wake_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def registrations_expire_offers(*, now: datetime.datetime | None = None) -> int:
 
     Also fills places freed by a released area reservation or a raised capacity. Returns how many
     offers expired. Side effects: expired offers become cancelled and each person whose offer
-    lapsed is sent "offer expired" (events.notifications.waitlist_offer_expired_notify, queued in
+    lapsed is sent "offer expired" (events.notices.waitlist_offer_expired_notify, queued in
     the same transaction); new offers are emailed on commit.
     """
 
@@ -112,7 +112,7 @@ def registrations_expire_offers(*, now: datetime.datetime | None = None) -> int:
             )
             expired_total += expired
             for registration_id in expired_ids:
-                notifications.waitlist_offer_expired_notify(registration_id)
+                notices.waitlist_offer_expired_notify(registration_id)
             waitlist_offer_free_places(meeting=meeting, now=now)
         if expired:
             logger.info("offers expired", extra={"meeting_id": meeting_id, "count": expired})

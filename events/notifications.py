@@ -21,6 +21,7 @@ from engage.models import OutboundEmail
 from events import ical
 from events.enums import MeetingFormat, MeetingStatus, RegistrationStatus
 from events.models import Document, Meeting, Registration
+from events.sections import survey_url
 
 
 def _recipients(meeting: Meeting):
@@ -974,8 +975,8 @@ def _survey_audience(meeting_id: int):
 def registration_survey_send(*, registration_id: int, now: _dt.datetime | None = None) -> bool:
     """Send the post-meeting feedback request, once per registration.
 
-    The survey itself belongs to the feedback app (a later issue): the email links to the meeting
-    page's feedback section. Side effects: sets Registration.survey_sent_at under a row lock and
+    The survey itself belongs to the feedback app: the email carries the link it makes for this
+    registration (events.sections.survey_url), or the meeting page if no app offers one. Side effects: sets Registration.survey_sent_at under a row lock and
     queues one email (dedupe key "survey:<registration>"). Returns whether it sent.
     """
     now = now or timezone.now()
@@ -998,7 +999,7 @@ def registration_survey_send(*, registration_id: int, now: _dt.datetime | None =
             template="events/survey",
             context={
                 **registrant_context(registration),
-                "feedback_url": f"{meeting_url(meeting)}#feedback",
+                "feedback_url": survey_url(registration=registration) or meeting_url(meeting),
             },
             stakeholder=registration.stakeholder,
             dedupe_key=f"survey:{registration.pk}",

@@ -3,6 +3,8 @@ every announcement is guarded by notified_at on its row, so overlapping runs sen
 
 from celery import shared_task
 
+from feedback.services.survey import survey_retention_run
+
 
 @shared_task(name="feedback.notify_report_published", acks_late=True)
 def notify_report_published_task() -> int:
@@ -19,3 +21,10 @@ def notify_responses_published_task() -> int:
     from feedback.notifications import responses_published_notify_due
 
     return responses_published_notify_due()
+
+
+@shared_task(name="feedback.survey_retention", acks_late=True)
+def survey_retention_task() -> dict:
+    """Beat job: delete raw survey answers and equality answers past their retention period.
+    Running it twice deletes nothing more (each survey is marked when its answers go)."""
+    return survey_retention_run()

@@ -229,3 +229,19 @@ URL_KWARGS["feedback:report_back"] = _capture_meeting
 URL_KWARGS["feedback:staff_meeting_questions"] = _staff_meeting
 for _name in ("capture_point_edit", "capture_point_delete"):
     URL_KWARGS[f"feedback:{_name}"] = _point_key
+
+
+def _chat_import() -> dict:
+    from feedback.enums import PointSource
+    from feedback.models import ChatImport
+    from tests.factories import DiscussionQuestionFactory
+
+    row = ChatImport.objects.create(
+        question=DiscussionQuestionFactory(), source=PointSource.CHAT, file_name="chat.csv"
+    )
+    return {"pk": row.pk}
+
+
+for _name in ("staff_survey", "staff_survey_results", "staff_chat_import"):
+    URL_KWARGS[f"feedback:{_name}"] = _staff_meeting
+URL_KWARGS["feedback:staff_chat_import_review"] = _chat_import

@@ -191,7 +191,8 @@ def chat_import_commit(*, chat_import_id: int, actor) -> ChatImport:
         chat_import.committed_at = now
         chat_import.save(update_fields=["report", "data", "committed_at"])
     logger.info(
-        "chat import committed", extra={"chat_import_id": chat_import.pk, "created": report.created}
+        "chat import committed",
+        extra={"chat_import_id": chat_import.pk, "points_created": report.created},
     )
     return chat_import
 

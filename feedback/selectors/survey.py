@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from engage import links
 from engage.models import Area, Stakeholder
-from events.enums import AnswerSource, RegistrationStatus
+from events.enums import AnswerSource, MeetingStatus, RegistrationStatus
 from events.models import DiscussionQuestion, Meeting, Registration, Session
 from feedback import equality
 from feedback.enums import SurveyQuestionKind
@@ -86,6 +86,8 @@ def survey_access(*, meeting: Meeting, token: str, user) -> SurveyAccess:
 
 def survey_open_check(*, survey: MeetingSurvey, meeting: Meeting, now=None) -> None:
     now = now or timezone.now()
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise SurveyRefused("closed", survey=survey)
     if now < meeting.start:
         raise SurveyRefused("not_open", survey=survey)
     if not survey.is_open(now=now, meeting=meeting):
@@ -138,7 +140,7 @@ def attendee_survey_links(*, meeting: Meeting, user) -> dict | None:
         return None
     survey = MeetingSurvey.objects.filter(meeting=meeting).first()
     now = timezone.now()
-    if now < meeting.start:
+    if now < meeting.start or meeting.status == MeetingStatus.CANCELLED:
         return None
     if survey is not None and not survey.is_open(now=now, meeting=meeting):
         return None

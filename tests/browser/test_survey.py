@@ -92,3 +92,18 @@ def test_staff_survey_pages_on_a_phone(live_server, phone, login, engagement_tea
     check_page(phone)
     phone.goto(live_server.url + reverse("feedback:staff_chat_import", args=[meeting.pk]))
     check_page(phone)
+
+
+def test_a_signed_in_attendee_finds_the_survey_on_the_meeting_page(live_server, phone, login):
+    from tests.factories import UserFactory
+    from tests.feedback.survey_helpers import attendee
+
+    meeting = past_meeting()
+    registration = attendee(meeting, stakeholder__user=UserFactory())
+    login(phone, registration.stakeholder.user)
+
+    phone.goto(live_server.url + meeting.get_absolute_url())
+    check_page(phone)
+    phone.get_by_role("link", name="Answer the survey about the meeting").click()
+    phone.wait_for_url("**/survey/")
+    check_page(phone)

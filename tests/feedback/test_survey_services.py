@@ -308,3 +308,54 @@ def test_area_answers_are_counted_by_name(engagement_team):
         r for r in survey_results(survey=survey)["questions"] if r["question"].pk == question.pk
     )
     assert row["counts"] == [("Hackney", 2)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_submissions_of_one_link_make_one_response():
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent inserts need PostgreSQL (run with DATABASE_URL)")
+    meeting = past_meeting()
+    registration = attendee(meeting)
+    survey = meeting_survey_ensure(meeting_id=meeting.pk)
+    barrier = threading.Barrier(6)
+    errors = []
+
+    def send(n):
+        try:
+            barrier.wait()
+            _save(survey, registration, text=f"Answer {n}")
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    assert SurveyResponse.objects.count() == 1
+    assert SurveyAnswer.objects.count() == 1
+
+
+def test_the_retention_beat_job_runs_the_retention_and_is_scheduled(settings):
+    from feedback.tasks import survey_retention_task
+
+    settings.FEEDBACK_SURVEY_RETENTION_DAYS = 0
+    meeting = past_meeting()
+    survey = meeting_survey_ensure(meeting_id=meeting.pk)
+    _save(survey, attendee(meeting))
+
+    first = survey_retention_task()
+    second = survey_retention_task()
+
+    assert (first["responses"], second["responses"]) == (1, 0)
+    assert settings.CELERY_BEAT_SCHEDULE["feedback.survey_retention"]["task"] == (
+        "feedback.survey_retention"
+    )

@@ -304,3 +304,16 @@ def test_staff_survey_pages_by_role(client, role_users, name):
         if role not in allowed:
             assert posted.status_code in (302, 403), role
     assert not MeetingSurvey.objects.filter(closes_at__isnull=False).exists()
+
+
+def test_a_cancelled_meeting_takes_no_feedback(client):
+    from events.enums import MeetingStatus
+
+    meeting = past_meeting()
+    token = survey_token(RegistrationFactory(meeting=meeting))
+    meeting.status = MeetingStatus.CANCELLED
+    meeting.save()
+
+    page = client.get(_url(meeting, token))
+
+    assert "This survey has closed" in page.content.decode()

@@ -1,5 +1,5 @@
 """Signed, opaque tokens for links in mail: one-click unsubscribe, preferences, registering as
-a person.
+a person, answering a meeting's survey (one link per registration: `ref` names it).
 
 Each token is signed with its purpose as the salt, so a token made for one purpose is refused by
 every other (an unsubscribe link cannot open preferences, a preferences link cannot prove who
@@ -21,7 +21,8 @@ from engage.normalise import normalise_email
 UNSUBSCRIBE = "unsubscribe"
 PREFERENCES = "preferences"
 REGISTER = "register"
-PURPOSES = (UNSUBSCRIBE, PREFERENCES, REGISTER)
+SURVEY = "survey"
+PURPOSES = (UNSUBSCRIBE, PREFERENCES, REGISTER, SURVEY)
 
 _SALT = "engage.links."
 
@@ -40,7 +41,8 @@ class Link:
     stakeholder: object
     purpose: str
     consent_slug: str = ""  # unsubscribe: the consent purpose to withdraw ("" = everything)
-    path: str = ""  # register: the page the link opens
+    path: str = ""  # register, survey: the page the link opens
+    ref: str = ""  # survey: the registration the link was mailed for
 
 
 def lifetime(purpose: str) -> timedelta:
@@ -48,6 +50,7 @@ def lifetime(purpose: str) -> timedelta:
         UNSUBSCRIBE: settings.ENGAGE_LINK_UNSUBSCRIBE_DAYS,
         PREFERENCES: settings.ENGAGE_LINK_PREFERENCES_DAYS,
         REGISTER: settings.ENGAGE_LINK_REGISTER_DAYS,
+        SURVEY: settings.ENGAGE_LINK_SURVEY_DAYS,
     }[purpose]
     return timedelta(days=days)
 
@@ -59,7 +62,13 @@ def _address_digest(address: str) -> str:
 
 
 def link_token(
-    *, stakeholder, purpose: str, sent_to: str = "", consent_slug: str = "", path: str = ""
+    *,
+    stakeholder,
+    purpose: str,
+    sent_to: str = "",
+    consent_slug: str = "",
+    path: str = "",
+    ref: str = "",
 ) -> str:
     """A token for `purpose`, valid for the address `sent_to` (default: the address on file)."""
     if purpose not in PURPOSES:
@@ -69,6 +78,8 @@ def link_token(
         data["c"] = consent_slug
     if path:
         data["u"] = path
+    if ref:
+        data["r"] = ref
     return signing.dumps(data, salt=_SALT + purpose, compress=True)
 
 
@@ -102,6 +113,7 @@ def link_read(*, token: str, purpose: str) -> Link:
         purpose=purpose,
         consent_slug=data.get("c", ""),
         path=_safe_path(data.get("u", "")),
+        ref=str(data.get("r", "")),
     )
     if expired:
         error = LinkExpired()
@@ -119,7 +131,7 @@ def link_path(link: Link, token: str) -> str:
     """The site path a token opens (unsubscribe and preferences pages, or the register page)."""
     from django.urls import reverse
 
-    if link.purpose == REGISTER:
+    if link.purpose in (REGISTER, SURVEY):
         return f"{link.path}?t={token}"
     name = "engage:unsubscribe" if link.purpose == UNSUBSCRIBE else "engage:preferences"
     return reverse(name, kwargs={"token": token})
@@ -181,10 +193,15 @@ def link_renew(*, token: str, purpose: str, want: str = "", ip_address: str | No
         stakeholder=stakeholder,
         purpose=want,
         consent_slug=link.consent_slug if want == UNSUBSCRIBE else "",
-        path=link.path if want == REGISTER else "",
+        path=link.path if want in (REGISTER, SURVEY) else "",
+        ref=link.ref if want == SURVEY else "",
     )
     new_token = link_token(
-        stakeholder=stakeholder, purpose=want, consent_slug=fresh.consent_slug, path=fresh.path
+        stakeholder=stakeholder,
+        purpose=want,
+        consent_slug=fresh.consent_slug,
+        path=fresh.path,
+        ref=fresh.ref,
     )
     email_queue(
         to_email=stakeholder.email,

@@ -14,6 +14,8 @@ class PointSource(models.TextChoices):
     FACILITATOR = "facilitator", _("Typed by the facilitator")
     PAPER = "paper", _("Keyed in from paper notes")
     FLIP_CHART = "flip_chart", _("Keyed in from a flip chart")
+    CHAT = "chat", _("Imported from the online meeting's chat")
+    POLL = "poll", _("Imported from the online meeting's poll")
 
 
 class PointAction(models.TextChoices):
@@ -41,3 +43,15 @@ class ModerationState(models.TextChoices):
 POINT_TEXT_MAX = 2000
 THEME_NAME_MAX = 80
 WITHHELD_REASON_MAX = 500
+
+
+class SurveyQuestionKind(models.TextChoices):
+    TEXT = "text", _("Free text")
+    RATING = "rating", _("Rating from 1 to 5")
+    CHOICE = "choice", _("Choose one")
+    AREA = "area", _("Which area of London are you from")
+
+
+SURVEY_ANSWER_TEXT_MAX = 2000
+SURVEY_QUESTION_TEXT_MAX = 500
+SURVEY_CHOICE_MAX = 200

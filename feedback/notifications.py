@@ -29,9 +29,10 @@ from engage.models import Stakeholder
 from engage.selectors import stakeholders_filter_consent
 from events.enums import MeetingStatus, RegistrationStatus
 from events.models import Meeting, Registration
-from events.notices import marker_send, meeting_url, meeting_when_text, registrant_context
+from events.notices import marker_send, meeting_when_text, registrant_context
 from feedback.enums import ResponseStatus
 from feedback.models import MeetingReport, Response, published_q
+from feedback.sections import survey_link
 from feedback.selectors import meeting_place_holders
 
 logger = logging.getLogger(__name__)
@@ -235,7 +236,7 @@ def registration_survey_send(*, registration_id: int, now: _dt.datetime | None =
             template=SURVEY_TEMPLATE,
             context={
                 **registrant_context(registration),
-                "feedback_url": f"{meeting_url(registration.meeting)}#feedback",
+                "feedback_url": survey_link(registration=registration),
             },
             stakeholder=registration.stakeholder,
             dedupe_key=f"survey:{registration.pk}",

@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from feedback import views, views_capture, views_moderation, views_questions, views_staff
+from feedback import (
+    views,
+    views_capture,
+    views_chat_import,
+    views_moderation,
+    views_questions,
+    views_staff,
+    views_survey,
+    views_survey_staff,
+)
 
 app_name = "feedback"
 
@@ -84,6 +93,30 @@ urlpatterns = [
         "staff/meetings/<int:pk>/discussion-questions/",
         views_questions.meeting_questions,
         name="staff_meeting_questions",
+    ),
+    # Attendees' feedback: the survey and session feedback, and their staff pages
+    path("meetings/<slug:slug>/survey/", views_survey.survey, name="survey"),
+    path("meetings/<slug:slug>/survey/thanks/", views_survey.survey_thanks, name="survey_thanks"),
+    path(
+        "meetings/<slug:slug>/sessions/<int:session_pk>/feedback/",
+        views_survey.session_feedback,
+        name="session_feedback",
+    ),
+    path("staff/meetings/<int:pk>/survey/", views_survey_staff.survey_edit, name="staff_survey"),
+    path(
+        "staff/meetings/<int:pk>/survey/results/",
+        views_survey_staff.survey_results,
+        name="staff_survey_results",
+    ),
+    path(
+        "staff/meetings/<int:pk>/chat-import/",
+        views_chat_import.upload,
+        name="staff_chat_import",
+    ),
+    path(
+        "staff/chat-imports/<int:pk>/",
+        views_chat_import.review,
+        name="staff_chat_import_review",
     ),
     # Breakout capture
     path("facilitate/capture-sw.js", views_capture.service_worker, name="capture_sw"),

@@ -256,3 +256,19 @@ for _name in (
     URL_KWARGS[f"feedback:{_name}"] = _staff_meeting
 for _name in ("staff_point_review", "staff_point_action"):
     URL_KWARGS[f"feedback:{_name}"] = _moderation_point
+
+
+def _chat_import() -> dict:
+    from feedback.enums import PointSource
+    from feedback.models import ChatImport
+    from tests.factories import DiscussionQuestionFactory
+
+    row = ChatImport.objects.create(
+        question=DiscussionQuestionFactory(), source=PointSource.CHAT, file_name="chat.csv"
+    )
+    return {"pk": row.pk}
+
+
+for _name in ("staff_survey", "staff_survey_results", "staff_chat_import"):
+    URL_KWARGS[f"feedback:{_name}"] = _staff_meeting
+URL_KWARGS["feedback:staff_chat_import_review"] = _chat_import

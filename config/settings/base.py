@@ -392,6 +392,11 @@ CELERY_BEAT_SCHEDULE["feedback.notify_responses_published"] = {
     "task": "feedback.notify_responses_published",
     "schedule": 600.0,
 }
+# Raw survey answers and equality answers past their retention period are deleted, daily.
+CELERY_BEAT_SCHEDULE["feedback.survey_retention"] = {
+    "task": "feedback.survey_retention",
+    "schedule": 24 * 3600.0,
+}
 
 # --- Engage policy ---------------------------------------------------------------------------
 ENGAGE_UNCONFIRMED_SIGNUP_DAYS = env.int("ENGAGE_UNCONFIRMED_SIGNUP_DAYS", default=7)
@@ -430,6 +435,18 @@ ENGAGE_LINK_UNSUBSCRIBE_DAYS = env.int("ENGAGE_LINK_UNSUBSCRIBE_DAYS", default=4
 ENGAGE_LINK_PREFERENCES_DAYS = env.int("ENGAGE_LINK_PREFERENCES_DAYS", default=30)
 ENGAGE_LINK_REGISTER_DAYS = env.int("ENGAGE_LINK_REGISTER_DAYS", default=30)
 ENGAGE_LINK_RENEW_PER_HOUR = env.int("ENGAGE_LINK_RENEW_PER_HOUR", default=3)
+# A survey link outlives the survey's default close (FEEDBACK_SURVEY_OPEN_DAYS), so the close
+# time, which staff may move, is what normally ends it.
+ENGAGE_LINK_SURVEY_DAYS = env.int("ENGAGE_LINK_SURVEY_DAYS", default=90)
+
+# Attendees' feedback. The survey and session feedback close this many days after the meeting
+# ends unless staff set a close time; raw answers (survey and session feedback) and equality
+# answers are deleted this many days after the meeting ends; equality counts under the threshold
+# are shown as "fewer than N".
+FEEDBACK_SURVEY_OPEN_DAYS = env.int("FEEDBACK_SURVEY_OPEN_DAYS", default=28)
+FEEDBACK_SURVEY_RETENTION_DAYS = env.int("FEEDBACK_SURVEY_RETENTION_DAYS", default=365)
+FEEDBACK_EQUALITY_RETENTION_DAYS = env.int("FEEDBACK_EQUALITY_RETENTION_DAYS", default=180)
+FEEDBACK_SMALL_NUMBER_THRESHOLD = env.int("FEEDBACK_SMALL_NUMBER_THRESHOLD", default=5)
 
 # --- Security defaults (hardened further in production) ---------------------------------------
 SESSION_COOKIE_HTTPONLY = True

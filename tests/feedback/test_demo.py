@@ -50,3 +50,18 @@ def test_demo_has_captured_points_in_every_breakout_with_themes(capsys):
     assert set(points.values_list("session__kind", flat=True)) == {"breakout"}
     assert set(Theme.objects.values_list("name", flat=True)) >= {"Trust", "Openness", "Youth"}
     assert all(p.revisions.count() == 1 for p in points)
+
+
+@pytest.mark.django_db
+def test_demo_has_survey_answers_for_the_past_meeting(capsys):
+    from feedback.models import MeetingSurvey
+    from feedback.selectors.survey import survey_results
+
+    call_command("demo")
+
+    survey = MeetingSurvey.objects.get(meeting__slug="2021-07-public-review")
+    results = survey_results(survey=survey)
+    rating = next(r for r in results["questions"] if r["question"].kind == "rating")
+    assert results["responses"] == 12 and results["identified"] == 0
+    assert rating["ratings"]["average"] == 3.9
+    assert dict(results["equality"][0]["rows"])["18 to 24"] == "fewer than 5"

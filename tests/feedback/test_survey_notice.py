@@ -38,7 +38,9 @@ def test_survey_goes_to_attendees_once_after_the_meeting(django_capture_on_commi
     assert (count, again) == (1, 0)
     assert nothing == []
     assert [m.to for m in outbox] == [[came.stakeholder.email]]
-    assert f"{meeting_url(meeting)}#feedback" in outbox[0].body
+    # The link opens the feedback app's survey, signed for this registration.
+    assert f"{meeting_url(meeting)}survey/?t=" in outbox[0].body
+    assert "#feedback" not in outbox[0].body
 
 
 @pytest.mark.django_db

@@ -2,7 +2,7 @@
 FeedbackConfig.ready (events never names feedback's URLs)."""
 
 from events.sections import Section, register_meeting_section
-from feedback.selectors import meeting_record_summary
+from feedback.selectors import meeting_record_summary, previous_meeting, you_said_we_did_meeting
 
 
 def _public_record(*, meeting, request=None) -> Section | None:
@@ -10,6 +10,20 @@ def _public_record(*, meeting, request=None) -> Section | None:
     if not (summary["report_title"] or summary["responses"]):
         return None
     return Section("feedback/public/_record_link.html", {"meeting": meeting, **summary})
+
+
+def _public_previous_you_said(*, meeting, request=None) -> Section | None:
+    """On a meeting's page: what was done about what people said at the series' previous one."""
+    previous = previous_meeting(meeting=meeting)
+    if previous is None:
+        return None
+    page = you_said_we_did_meeting(meeting=previous)
+    if not page["counts"]["total"]:
+        return None
+    return Section(
+        "feedback/public/_previous_you_said.html",
+        {"meeting": meeting, "previous": previous, "counts": page["counts"]},
+    )
 
 
 def _staff_record(*, meeting, request=None) -> Section:
@@ -21,4 +35,7 @@ def _staff_record(*, meeting, request=None) -> Section:
 
 def register() -> None:
     register_meeting_section(page="public", name="feedback.record", provider=_public_record)
+    register_meeting_section(
+        page="public", name="feedback.previous_you_said", provider=_public_previous_you_said
+    )
     register_meeting_section(page="staff", name="feedback.record", provider=_staff_record)

@@ -19,3 +19,12 @@ def notify_responses_published_task() -> int:
     from feedback.notifications import responses_published_notify_due
 
     return responses_published_notify_due()
+
+
+@shared_task(name="feedback.owner_contacts_retention", acks_late=True)
+def owner_contacts_retention_task() -> int:
+    """Beat job: blank owners' contacts nobody has used for the retention period."""
+    # Imported when run: the task registry loads this module before the apps are ready.
+    from feedback.rights import owner_contacts_retention_run
+
+    return owner_contacts_retention_run()

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from feedback import views, views_capture, views_questions, views_staff
+from feedback import views, views_capture, views_questions, views_responses, views_staff
 
 app_name = "feedback"
 
@@ -30,6 +30,35 @@ urlpatterns = [
         "staff/responses/<int:pk>/delete/",
         views_staff.response_delete,
         name="staff_response_delete",
+    ),
+    # Responses owed
+    path("staff/owners/", views_responses.owners, name="staff_owners"),
+    path("staff/owners/<int:pk>/", views_responses.owner_edit, name="staff_owner_edit"),
+    path("staff/owed/", views_responses.owed, name="staff_owed"),
+    path("staff/meetings/<int:pk>/owed/add/", views_responses.raise_item, name="staff_owed_raise"),
+    path("staff/owed/<int:pk>/", views_responses.owed_item, name="staff_owed_item"),
+    path("staff/owed/<int:pk>/assign/", views_responses.owed_assign, name="staff_owed_assign"),
+    path("staff/owed/<int:pk>/status/", views_responses.owed_status, name="staff_owed_status"),
+    path(
+        "staff/owner-replies/<int:pk>/approve/",
+        views_responses.reply_approve,
+        name="staff_reply_approve",
+    ),
+    path(
+        "staff/owner-replies/<int:pk>/return/",
+        views_responses.reply_return,
+        name="staff_reply_return",
+    ),
+    path("respond/<int:pk>/<str:token>/", views_responses.owner_response, name="owner_response"),
+    path(
+        "meetings/<slug:slug>/you-said-we-did/",
+        views_responses.meeting_you_said,
+        name="meeting_you_said",
+    ),
+    path(
+        "series/<slug:slug>/you-said-we-did/",
+        views_responses.series_you_said,
+        name="series_you_said",
     ),
     # Questions
     path("staff/question-templates/", views_questions.templates, name="staff_question_templates"),

@@ -229,3 +229,26 @@ URL_KWARGS["feedback:report_back"] = _capture_meeting
 URL_KWARGS["feedback:staff_meeting_questions"] = _staff_meeting
 for _name in ("capture_point_edit", "capture_point_delete"):
     URL_KWARGS[f"feedback:{_name}"] = _point_key
+
+
+# --- Responses owed (feedback/urls.py) ---
+def _owner() -> dict:
+    from tests.factories import OwnerFactory
+
+    return {"pk": OwnerFactory().pk}
+
+
+def _owner_reply() -> dict:
+    from feedback.models import OwnerReply
+    from tests.factories import ResponseFactory
+
+    reply = OwnerReply.objects.create(response=ResponseFactory(), kind="response", text="Noted.")
+    return {"pk": reply.pk}
+
+
+URL_KWARGS["feedback:staff_owner_edit"] = _owner
+URL_KWARGS["feedback:staff_owed_raise"] = _staff_meeting
+for _name in ("staff_owed_item", "staff_owed_assign", "staff_owed_status"):
+    URL_KWARGS[f"feedback:{_name}"] = _staff_response
+for _name in ("staff_reply_approve", "staff_reply_return"):
+    URL_KWARGS[f"feedback:{_name}"] = _owner_reply

@@ -342,6 +342,10 @@ CELERY_BEAT_SCHEDULE["engage.import_jobs_tidy"] = {
     "task": "engage.import_jobs_tidy",
     "schedule": 120.0,
 }
+CELERY_BEAT_SCHEDULE["feedback.owner_contacts_retention"] = {
+    "task": "feedback.owner_contacts_retention",
+    "schedule": crontab(hour=2, minute=50),
+}
 CELERY_BEAT_SCHEDULE["engage.retention_run"] = {
     "task": "engage.retention_run",
     "schedule": crontab(hour=2, minute=40),
@@ -400,6 +404,8 @@ ENGAGE_REGISTRATION_CODE_MINUTES = env.int("ENGAGE_REGISTRATION_CODE_MINUTES", d
 ENGAGE_LINK_UNSUBSCRIBE_DAYS = env.int("ENGAGE_LINK_UNSUBSCRIBE_DAYS", default=400)
 ENGAGE_LINK_PREFERENCES_DAYS = env.int("ENGAGE_LINK_PREFERENCES_DAYS", default=30)
 ENGAGE_LINK_REGISTER_DAYS = env.int("ENGAGE_LINK_REGISTER_DAYS", default=30)
+# An owner's link to answer for one item: long enough to cover a granted extension.
+ENGAGE_LINK_OWNER_REPLY_DAYS = env.int("ENGAGE_LINK_OWNER_REPLY_DAYS", default=45)
 ENGAGE_LINK_RENEW_PER_HOUR = env.int("ENGAGE_LINK_RENEW_PER_HOUR", default=3)
 # FOR bench/registration_rush.py ONLY: skips the meeting row lock so the bench can show that it
 # catches an oversell. Never set this anywhere else.

@@ -3,20 +3,25 @@
 - record: the published meeting record (summary report, "you said, we did" responses).
 - questions: reusable question templates the agenda is built from.
 - capture: breakout capture (points, their history, themes, a session's capture state).
+- responses: responses owed (owners, their replies, each response's history).
 """
 
 from feedback.models.capture import MeetingTheme, Point, PointRevision, SessionCapture, Theme
 from feedback.models.questions import QuestionTemplate
 from feedback.models.record import MeetingReport, Publishable, Response, published_q
+from feedback.models.responses import Owner, OwnerReply, ResponseEvent
 
 __all__ = [
     "MeetingReport",
     "MeetingTheme",
+    "Owner",
+    "OwnerReply",
     "Point",
     "PointRevision",
     "Publishable",
     "QuestionTemplate",
     "Response",
+    "ResponseEvent",
     "SessionCapture",
     "Theme",
     "published_q",

@@ -4,6 +4,7 @@
 - record: the meeting record (summary report, responses, who held a place).
 - questions: question templates.
 - capture: a session's points, report-back across breakouts.
+- responses: responses owed and the public "you said, we did" pages.
 """
 
 from feedback.selectors.capture import (
@@ -22,8 +23,28 @@ from feedback.selectors.record import (
     meeting_report_published,
     responses_published,
 )
+from feedback.selectors.responses import (
+    next_meeting,
+    owners_all,
+    previous_meeting,
+    replies_pending,
+    response_due_default,
+    response_staff_get,
+    responses_owed_staff,
+    you_said_we_did_meeting,
+    you_said_we_did_series,
+)
 
 __all__ = [
+    "next_meeting",
+    "owners_all",
+    "previous_meeting",
+    "replies_pending",
+    "response_due_default",
+    "response_staff_get",
+    "responses_owed_staff",
+    "you_said_we_did_meeting",
+    "you_said_we_did_series",
     "meeting_themes",
     "point_as_dict",
     "question_templates_active",

@@ -4,6 +4,7 @@
 - record: the meeting record (summary report and responses).
 - questions: question templates and the questions put to sessions.
 - capture: breakout capture (points, themes, a session's capture closing).
+- responses: responses owed (owners, their signed-link replies, approval, history).
 """
 
 from feedback.services.capture import (
@@ -34,8 +35,30 @@ from feedback.services.record import (
     response_update,
     responses_publish,
 )
+from feedback.services.responses import (
+    owner_create,
+    owner_link_check,
+    owner_reply_approve,
+    owner_reply_return,
+    owner_reply_submit,
+    owner_update,
+    response_assign,
+    response_history_add,
+    response_raise,
+    response_status_set,
+)
 
 __all__ = [
+    "owner_create",
+    "owner_link_check",
+    "owner_reply_approve",
+    "owner_reply_return",
+    "owner_reply_submit",
+    "owner_update",
+    "response_assign",
+    "response_history_add",
+    "response_raise",
+    "response_status_set",
     "KeyConflict",
     "capture_is_closed",
     "point_capture",

@@ -2,9 +2,9 @@ import factory
 from factory.django import DjangoModelFactory
 
 from feedback.enums import ResponseStatus
-from feedback.models import MeetingReport, Response
+from feedback.models import MeetingReport, Owner, Response
 
-__all__ = ["MeetingReportFactory", "ResponseFactory"]
+__all__ = ["MeetingReportFactory", "OwnerFactory", "ResponseFactory"]
 
 
 class MeetingReportFactory(DjangoModelFactory):
@@ -26,5 +26,14 @@ class ResponseFactory(DjangoModelFactory):
     meeting = factory.SubFactory("tests.factories.events.MeetingFactory")
     you_said = factory.Sequence(lambda n: f"Share the questions before the meeting ({n})")
     we_did = "Questions now go out with the pre-reading, two weeks ahead."
-    status = ResponseStatus.DONE
+    status = ResponseStatus.RESPONDED
     order = factory.Sequence(lambda n: n)
+
+
+class OwnerFactory(DjangoModelFactory):
+    class Meta:
+        model = Owner
+
+    name = factory.Sequence(lambda n: f"Police engagement team {n}")
+    contact_name = "Sam Okafor"
+    contact_email = factory.Sequence(lambda n: f"engagement-lead-{n}@police.example.org")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from feedback import views, views_capture, views_questions, views_responses, views_staff
+from feedback import views, views_capture, views_plan, views_questions, views_responses, views_staff
 
 app_name = "feedback"
 
@@ -60,6 +60,22 @@ urlpatterns = [
         views_responses.series_you_said,
         name="series_you_said",
     ),
+    # Action plan
+    path("staff/plans/", views_plan.plans, name="staff_plans"),
+    path("staff/plans/<int:pk>/", views_plan.plan_detail, name="staff_plan"),
+    path("staff/plans/<int:pk>/chapters/", views_plan.chapter_add, name="staff_chapter_add"),
+    path("staff/plans/<int:pk>/import/", views_plan.plan_import, name="staff_plan_import"),
+    path("staff/plans/<int:pk>/rounds/", views_plan.round_open, name="staff_round_open"),
+    path("staff/rounds/<int:pk>/", views_plan.round_detail, name="staff_round"),
+    path(
+        "staff/rounds/<int:pk>/commitments/<int:commitment_pk>/",
+        views_plan.update_write,
+        name="staff_update_write",
+    ),
+    path("staff/rounds/<int:pk>/publish/", views_plan.round_publish, name="staff_round_publish"),
+    path("staff/commitments/<int:pk>/", views_plan.commitment_edit, name="staff_commitment"),
+    path("plans/<slug:slug>/", views_plan.plan, name="plan"),
+    path("plans/<slug:slug>/<str:number>/", views_plan.commitment, name="commitment"),
     # Questions
     path("staff/question-templates/", views_questions.templates, name="staff_question_templates"),
     path(

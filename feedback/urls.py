@@ -73,6 +73,12 @@ urlpatterns = [
         name="staff_update_write",
     ),
     path("staff/rounds/<int:pk>/publish/", views_plan.round_publish, name="staff_round_publish"),
+    path("staff/rounds/<int:pk>/ask/", views_plan.round_ask, name="staff_round_ask"),
+    path(
+        "respond/plan/<int:pk>/<int:commitment_pk>/<str:token>/",
+        views_plan.owner_update,
+        name="owner_update",
+    ),
     path("staff/commitments/<int:pk>/", views_plan.commitment_edit, name="staff_commitment"),
     path("plans/<slug:slug>/", views_plan.plan, name="plan"),
     path("plans/<slug:slug>/<str:number>/", views_plan.commitment, name="commitment"),

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from engage.links import LinkExpired, LinkInvalid
 from engage.permissions import permission_required
 from events.forms_staff import apply_service_errors
 from feedback.forms_plan import ChapterForm, ImportForm, PlanForm, RewordForm, RoundForm, UpdateForm
@@ -205,6 +206,74 @@ def commitment_edit(request, pk: int):
             return redirect("feedback:staff_plan", pk=commitment.plan_id)
     return render(
         request, "feedback/staff/commitment_form.html", {"commitment": commitment, "form": form}
+    )
+
+
+@permission_required(*_EDIT)
+@require_POST
+def round_ask(request, pk: int):
+    try:
+        asked = plan_services.round_ask_owners(round_id=pk, actor=request.user)
+    except ValidationError as error:
+        _flash(request, error)
+    else:
+        messages.success(
+            request, _("%(n)s owners emailed a link to write their update.") % {"n": asked}
+        )
+    return redirect("feedback:staff_round", pk=pk)
+
+
+def owner_update(request, pk: int, commitment_pk: int, token: str):
+    """The owner writes a commitment's update through their signed link (no account)."""
+    round_ = UpdateRound.objects.select_related("plan").filter(pk=pk).first()
+    item = (
+        Commitment.objects.select_related("owner", "chapter")
+        .filter(pk=commitment_pk, plan_id=round_.plan_id if round_ else None)
+        .first()
+    )
+    if round_ is None or item is None:
+        return render(request, "feedback/owner/link_invalid.html", status=404)
+    try:
+        plan_services.owner_update_link_check(round_=round_, commitment=item, token=token)
+    except LinkExpired:
+        return render(request, "feedback/owner/link_expired.html", status=410)
+    except LinkInvalid:
+        return render(request, "feedback/owner/link_invalid.html", status=404)
+    ratings = list(Rating.objects.all())
+    current = item.updates.filter(round=round_).select_related("rating").first()
+    initial = {"status_text": current.status_text, "rating": current.rating.code} if current else {}
+    form = UpdateForm(request.POST or None, ratings=ratings, initial=initial)
+    if request.method == "POST" and not round_.published_at and form.is_valid():
+        try:
+            plan_services.update_write(
+                round_id=pk,
+                commitment_id=item.pk,
+                status_text=form.cleaned_data["status_text"],
+                rating_code=form.cleaned_data["rating"],
+                owner=item.owner,
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            return render(request, "feedback/owner/sent.html", {"item": item})
+    previous = (
+        item.updates.filter(round__published_at__isnull=False)
+        .select_related("rating", "round")
+        .order_by("-round__period_end")
+        .first()
+    )
+    return render(
+        request,
+        "feedback/owner/update.html",
+        {
+            "round": round_,
+            "item": item,
+            "form": form,
+            "ratings": ratings,
+            "previous": previous,
+            "current": current,
+        },
+        status=400 if form.errors else 200,
     )
 
 

@@ -292,7 +292,7 @@ def _commitment() -> dict:
 
 for _name in ("staff_plan", "staff_chapter_add", "staff_plan_import", "staff_round_open"):
     URL_KWARGS[f"feedback:{_name}"] = _plan
-for _name in ("staff_round", "staff_round_publish"):
+for _name in ("staff_round", "staff_round_publish", "staff_round_ask"):
     URL_KWARGS[f"feedback:{_name}"] = _round
 URL_KWARGS["feedback:staff_update_write"] = _round_commitment
 URL_KWARGS["feedback:staff_commitment"] = _commitment

@@ -13,11 +13,15 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from engage import links
 from engage.importers.columns import header_key
 from engage.importers.reading import ImportFileError, read_table
+from engage.mail.rendering import absolute_url
+from engage.mail.services import email_queue
 from feedback.models import (
     ActionPlan,
     Chapter,
@@ -418,3 +422,89 @@ def round_publish(*, round_id: int, actor) -> UpdateRound:
         round_.save(update_fields=["published_at", "published_by"])
     logger.info("round published", extra={"round_id": round_id, "actor_id": _actor_id(actor)})
     return round_
+
+
+# --- Owners asked for their updates (the same signed links as responses owed) --------------
+
+OWNER_UPDATE_TEMPLATE = "feedback/owner_update_asked"
+
+
+def _update_item(round_id: int, commitment_id: int) -> str:
+    return f"update:{round_id}:{commitment_id}"
+
+
+def owner_update_url(*, round_: UpdateRound, commitment: Commitment) -> str:
+    token = links.item_link_token(
+        purpose=links.OWNER_REPLY,
+        item=_update_item(round_.pk, commitment.pk),
+        sent_to=commitment.owner.contact_email,
+    )
+    path = reverse(
+        "feedback:owner_update",
+        kwargs={"pk": round_.pk, "commitment_pk": commitment.pk, "token": token},
+    )
+    return absolute_url(path)
+
+
+def owner_update_email(
+    *, round_: UpdateRound, commitment: Commitment, stage: str = "", dedupe_key: str | None = None
+):
+    """Queue the email asking a commitment's owner for its update (or reminding them: `stage`)."""
+    return email_queue(
+        to_email=commitment.owner.contact_email,
+        template=OWNER_UPDATE_TEMPLATE,
+        context={
+            "contact_name": commitment.owner.contact_name,
+            "plan_title": round_.plan.title,
+            "round_title": round_.title,
+            "number": commitment.number,
+            "commitment": commitment.text,
+            "due": round_.due_on.strftime("%-d %B %Y") if round_.due_on else "",
+            "stage": stage,
+            "reply_url": owner_update_url(round_=round_, commitment=commitment),
+        },
+        dedupe_key=dedupe_key,
+    )
+
+
+def round_ask_owners(*, round_id: int, actor) -> int:
+    """Email each commitment's owner (with a contact email) that has no update in this open
+    round yet, with a signed link to write it. Asking again sends nothing twice (dedupe key
+    "round-ask:<round>:<commitment>"). Returns how many commitments were asked. Raises
+    ValidationError for a published round."""
+    with transaction.atomic():
+        round_ = UpdateRound.objects.select_for_update().select_related("plan").get(pk=round_id)
+        if round_.published_at is not None:
+            raise ValidationError(_("This round is published already."), code="published")
+        written = round_.updates.values("commitment_id")
+        commitments = (
+            round_.plan.commitments.filter(owner__isnull=False)
+            .exclude(owner__contact_email="")
+            .exclude(pk__in=written)
+            .select_related("owner")
+        )
+        asked = 0
+        for commitment in commitments:
+            owner_update_email(
+                round_=round_,
+                commitment=commitment,
+                dedupe_key=f"round-ask:{round_.pk}:{commitment.pk}",
+            )
+            asked += 1
+    logger.info(
+        "round owners asked",
+        extra={"round_id": round_id, "asked": asked, "actor_id": _actor_id(actor)},
+    )
+    return asked
+
+
+def owner_update_link_check(*, round_: UpdateRound, commitment: Commitment, token: str) -> None:
+    """Raise LinkInvalid / LinkExpired unless `token` is a live owner link for this commitment in
+    this round, for its owner's address on file."""
+    address = commitment.owner.contact_email if commitment.owner_id else ""
+    links.item_link_read(
+        token=token,
+        purpose=links.OWNER_REPLY,
+        item=_update_item(round_.pk, commitment.pk),
+        address=address,
+    )

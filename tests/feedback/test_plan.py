@@ -242,3 +242,59 @@ def test_opening_a_round_by_role(client, role_users, role, allowed, plan):
     )
 
     assert plan.rounds.exists() is allowed
+
+
+def _owned(plan):
+    from tests.factories import OwnerFactory
+
+    round_ = _round(plan)
+    _import(plan, SEED_SHAPE.replace(",The pilot is complete.,G", ",,"), round_=round_)
+    CommitmentUpdate.objects.filter(commitment__number="1.1").delete()
+    owner = OwnerFactory()
+    plan.commitments.filter(number="1.1").update(owner=owner)
+    return round_, plan.commitments.get(number="1.1")
+
+
+def test_owners_are_asked_once_and_write_through_their_link(plan, client):
+    from engage.models import OutboundEmail
+
+    round_, commitment = _owned(plan)
+
+    first = plan_services.round_ask_owners(round_id=round_.pk, actor=None)
+    plan_services.round_ask_owners(round_id=round_.pk, actor=None)
+    email = OutboundEmail.objects.get(template="feedback/owner_update_asked")
+    path = "/" + email.body_text.split("/respond/plan/")[1].split()[0]
+    url = "/respond/plan" + path
+    page = client.get(url)
+    sent = client.post(url, {"status_text": "Pilot extended to six months.", "rating": "LG"})
+
+    assert first == 1
+    assert page.status_code == 200 and commitment.text in page.content.decode()
+    assert sent.status_code == 200
+    update = commitment.updates.get(round=round_)
+    assert (update.status_text, update.rating.code, update.by_owner) == (
+        "Pilot extended to six months.",
+        "LG",
+        commitment.owner,
+    )
+
+
+def test_an_update_link_for_another_commitment_is_refused(plan, client):
+    from engage import links
+
+    round_, commitment = _owned(plan)
+    other = plan.commitments.get(number="1.2")
+    token = links.item_link_token(
+        purpose=links.OWNER_REPLY,
+        item=f"update:{round_.pk}:{commitment.pk}",
+        sent_to=commitment.owner.contact_email,
+    )
+
+    wrong = client.get(
+        reverse(
+            "feedback:owner_update",
+            kwargs={"pk": round_.pk, "commitment_pk": other.pk, "token": token},
+        )
+    )
+
+    assert wrong.status_code == 404

@@ -28,3 +28,13 @@ def owner_contacts_retention_task() -> int:
     from feedback.rights import owner_contacts_retention_run
 
     return owner_contacts_retention_run()
+
+
+@shared_task(name="feedback.owed_reminders", acks_late=True)
+def owed_reminders_task() -> dict:
+    """Beat job, daily: remind owners of responses and plan updates due soon or overdue, then
+    send the team one digest of what is newly overdue. Marks on each row make a rerun send nothing."""
+    # Imported when run: the task registry loads this module before the apps are ready.
+    from feedback.reminders import owed_reminders_run
+
+    return owed_reminders_run()

@@ -118,6 +118,9 @@ class UpdateRound(models.Model):
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # {"<commitment id>": [stage, ...]}: the reminders and escalations sent for updates still
+    # missing in this round (feedback.reminders), read and written under the round's row lock.
+    reminders_sent = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["period_end", "id"]
@@ -148,7 +151,6 @@ class CommitmentUpdate(models.Model):
         "feedback.Owner", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     written_at = models.DateTimeField(default=timezone.now)
-    reminders_sent = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["round__period_end", "id"]

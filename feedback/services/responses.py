@@ -346,7 +346,11 @@ def owner_reply_submit(
     text = _required(text, field="text", message=messages[kind])
     now = timezone.now()
     with transaction.atomic():
-        response = Response.objects.select_for_update().select_related("owner").get(pk=response_id)
+        response = (
+            Response.objects.select_for_update(of=("self",))
+            .select_related("owner")
+            .get(pk=response_id)
+        )
         owner_link_check(response=response, token=token)
         if response.status in RESPONSE_CLOSED:
             raise ValidationError(_("This item has been answered already."), code="closed")
@@ -441,7 +445,7 @@ def owner_reply_return(*, reply_id: int, note: str, actor) -> Response:
         if reply.decision != ReplyDecision.PENDING:
             raise ValidationError(_("This reply has been dealt with already."), code="decided")
         response = (
-            Response.objects.select_for_update()
+            Response.objects.select_for_update(of=("self",))
             .select_related("owner", "meeting")
             .get(pk=reply.response_id)
         )

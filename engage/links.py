@@ -1,5 +1,6 @@
 """Signed, opaque tokens for links in mail: one-click unsubscribe, preferences, registering as
-a person, answering a meeting's survey (one link per registration: `ref` names it).
+a person, answering a meeting's survey (one link per registration: `ref` names it), and an owner
+answering for one item (`item_link_token`, below).
 
 Each token is signed with its purpose as the salt, so a token made for one purpose is refused by
 every other (an unsubscribe link cannot open preferences, a preferences link cannot prove who
@@ -23,6 +24,9 @@ PREFERENCES = "preferences"
 REGISTER = "register"
 SURVEY = "survey"
 PURPOSES = (UNSUBSCRIBE, PREFERENCES, REGISTER, SURVEY)
+# Links for someone with no account who answers for one item (a response owed, a plan update).
+OWNER_REPLY = "owner-reply"
+ITEM_PURPOSES = (OWNER_REPLY,)
 
 _SALT = "engage.links."
 
@@ -51,6 +55,7 @@ def lifetime(purpose: str) -> timedelta:
         PREFERENCES: settings.ENGAGE_LINK_PREFERENCES_DAYS,
         REGISTER: settings.ENGAGE_LINK_REGISTER_DAYS,
         SURVEY: settings.ENGAGE_LINK_SURVEY_DAYS,
+        OWNER_REPLY: settings.ENGAGE_LINK_OWNER_REPLY_DAYS,
     }[purpose]
     return timedelta(days=days)
 
@@ -218,3 +223,46 @@ def link_renew(*, token: str, purpose: str, want: str = "", ip_address: str | No
         "link renewed", extra={"stakeholder_id": stakeholder.pk, "link_purpose": want}
     )
     return True
+
+
+# --- Item links: one item, one address, no account -------------------------------------------
+
+
+def item_link_token(*, purpose: str, item: str, sent_to: str) -> str:
+    """A token for `purpose` bound to one item (an opaque key the caller chooses, such as
+    "response:12") and to the address it is mailed to. The caller checks, when it is used, that
+    the address is still the one on file for the item."""
+    if purpose not in ITEM_PURPOSES:
+        raise ValueError(f"unknown item link purpose {purpose!r}")
+    if not item or not sent_to:
+        raise ValueError("an item link needs an item and an address")
+    data = {"i": item, "a": _address_digest(sent_to)}
+    return signing.dumps(data, salt=_SALT + purpose, compress=True)
+
+
+def item_link_read(*, token: str, purpose: str, item: str, address: str) -> None:
+    """Check a token for `purpose`, `item` and the address now on file for it.
+
+    Raises LinkExpired for a genuine token for this item and address past its lifetime (the
+    owner can be sent a fresh one); LinkInvalid for a forged or tampered token, a token of another
+    purpose, for another item, or for an address no longer on file.
+    """
+    if purpose not in ITEM_PURPOSES:
+        raise LinkInvalid
+    salt = _SALT + purpose
+    expired = False
+    try:
+        data = signing.loads(token, salt=salt, max_age=lifetime(purpose))
+    except signing.SignatureExpired:
+        expired = True
+        data = signing.loads(token, salt=salt)
+    except signing.BadSignature as exc:
+        raise LinkInvalid from exc
+    if not isinstance(data, dict) or not address:
+        raise LinkInvalid
+    if not constant_time_compare(str(data.get("i", "")), item):
+        raise LinkInvalid
+    if not constant_time_compare(str(data.get("a", "")), _address_digest(address)):
+        raise LinkInvalid
+    if expired:
+        raise LinkExpired

@@ -32,12 +32,12 @@ RESPONSES = [
     (
         "Share the pre-reading and the discussion questions earlier.",
         "Papers and questions now go out two weeks before each meeting.",
-        ResponseStatus.DONE,
+        ResponseStatus.RESPONDED,
     ),
     (
         "Hold some meetings in the evening so that more people, and young people, can come.",
         "The October meeting is an evening meeting focused on young people.",
-        ResponseStatus.DONE,
+        ResponseStatus.RESPONDED,
     ),
     (
         "Show progress against the action plan with dates, not only descriptions.",

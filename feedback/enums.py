@@ -3,9 +3,59 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ResponseStatus(models.TextChoices):
-    PLANNED = "planned", _("Planned")
+    """Where a response owed to what people said stands. Declined needs a reason, published with it."""
+
+    OPEN = "open", _("Open")
     IN_PROGRESS = "in_progress", _("In progress")
-    DONE = "done", _("Done")
+    RESPONDED = "responded", _("Responded")
+    DECLINED = "declined", _("Declined")
+
+
+# Answered: nothing more is owed to the people who raised it.
+RESPONSE_CLOSED = (ResponseStatus.RESPONDED, ResponseStatus.DECLINED)
+
+
+class ResponseSource(models.TextChoices):
+    """What the response answers."""
+
+    THEME = "theme", _("A theme")
+    POINT = "point", _("A point made in a breakout")
+    PANEL_QUESTION = "panel_question", _("A question for the panel")
+    RECOMMENDATION = "recommendation", _("A recommendation from a report")
+    OTHER = "other", _("Something else said at the meeting")
+
+
+class ResponseAction(models.TextChoices):
+    """One line of a response's history."""
+
+    CREATED = "created", _("Added")
+    EDITED = "edited", _("Edited")
+    ASSIGNED = "assigned", _("Put to an owner")
+    OWNER_ASKED = "owner_asked", _("Owner emailed")
+    OWNER_REPLIED = "owner_replied", _("Owner wrote a response")
+    OWNER_DECLINED = "owner_declined", _("Owner proposed to decline")
+    MORE_TIME_ASKED = "more_time_asked", _("Owner asked for more time")
+    MORE_TIME_GRANTED = "more_time_granted", _("More time granted")
+    MORE_TIME_REFUSED = "more_time_refused", _("More time refused")
+    APPROVED = "approved", _("Approved by the team")
+    RETURNED = "returned", _("Returned to the owner")
+    STATUS = "status", _("Status changed")
+    PUBLISHED = "published", _("Published")
+    UNPUBLISHED = "unpublished", _("Unpublished")
+
+
+class ReplyKind(models.TextChoices):
+    """What an owner sent through their link."""
+
+    RESPONSE = "response", _("A response")
+    DECLINE = "decline", _("A reason to decline")
+    MORE_TIME = "more_time", _("A request for more time")
+
+
+class ReplyDecision(models.TextChoices):
+    PENDING = "pending", _("Waiting for the team")
+    APPROVED = "approved", _("Approved")
+    RETURNED = "returned", _("Returned")
 
 
 class PointSource(models.TextChoices):

@@ -42,7 +42,7 @@ class ResponseForm(forms.Form):
         help_text=_("What has been done, or will be, and by when."),
     )
     status = forms.ChoiceField(
-        label=_("Status"), choices=ResponseStatus.choices, initial=ResponseStatus.PLANNED
+        label=_("Status"), choices=ResponseStatus.choices, initial=ResponseStatus.OPEN
     )
     order = forms.IntegerField(
         label=_("Order"), min_value=0, required=False, help_text=_("Leave empty to add it last.")

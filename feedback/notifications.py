@@ -20,6 +20,7 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -42,6 +43,8 @@ REPORT_TEMPLATE = "feedback/report_published"
 RESPONSES_TEMPLATE = "feedback/responses_published"
 # Only a meeting the public can see has a record page to link to.
 _PUBLIC = (MeetingStatus.PUBLISHED, MeetingStatus.COMPLETED)
+# A response has something to tell people: written, or declined with its published reason.
+_ANSWERED = ~Q(we_did="") | Q(status=ResponseStatus.DECLINED)
 
 
 def meeting_record_url(meeting: Meeting) -> str:
@@ -131,7 +134,10 @@ def report_published_notify_due(*, now: _dt.datetime | None = None) -> int:
 
 
 def meeting_responses_notify(*, meeting_id: int, now: _dt.datetime | None = None) -> int:
-    """Announce a meeting's newly published responses in one email per place holder.
+    """Announce a meeting's newly published answers in one email per place holder.
+
+    Only responses with something to say are announced: a written response, or a decline with
+    its reason. An item published while still open waits until it is answered.
 
     The responses due and not yet announced are locked and marked (Response.notified_at) in the
     transaction that queues the emails, so two runs cannot both announce them; responses
@@ -143,7 +149,7 @@ def meeting_responses_notify(*, meeting_id: int, now: _dt.datetime | None = None
     with transaction.atomic():
         responses = list(
             Response.objects.select_for_update()
-            .filter(published_q(now), meeting_id=meeting_id, notified_at__isnull=True)
+            .filter(published_q(now), _ANSWERED, meeting_id=meeting_id, notified_at__isnull=True)
             .order_by("order", "id")
         )
         if not responses:
@@ -162,7 +168,7 @@ def meeting_responses_notify(*, meeting_id: int, now: _dt.datetime | None = None
                     "responses": [
                         {
                             "you_said": r.you_said,
-                            "we_did": r.we_did,
+                            "we_did": r.we_did or r.declined_reason,
                             "status": str(ResponseStatus(r.status).label),
                         }
                         for r in responses
@@ -182,7 +188,7 @@ def responses_published_notify_due(*, now: _dt.datetime | None = None) -> int:
     """Announce newly published responses, meeting by meeting (beat). Returns emails queued."""
     now = now or timezone.now()
     meeting_ids = (
-        Response.objects.filter(published_q(now), notified_at__isnull=True)
+        Response.objects.filter(published_q(now), _ANSWERED, notified_at__isnull=True)
         .order_by()
         .values_list("meeting_id", flat=True)
         .distinct()

@@ -7,7 +7,7 @@ from django.urls import reverse
 from engage import links
 from engage.mail.rendering import absolute_url
 from events.sections import Section, register_meeting_section
-from feedback.selectors import meeting_record_summary
+from feedback.selectors import meeting_record_summary, previous_meeting, you_said_we_did_meeting
 from feedback.selectors.survey import attendee_survey_links
 
 
@@ -26,6 +26,20 @@ def _public_survey(*, meeting, request=None) -> Section | None:
     if context is None:
         return None
     return Section("feedback/public/_survey_section.html", context)
+
+
+def _public_previous_you_said(*, meeting, request=None) -> Section | None:
+    """On a meeting's page: what was done about what people said at the series' previous one."""
+    previous = previous_meeting(meeting=meeting)
+    if previous is None:
+        return None
+    page = you_said_we_did_meeting(meeting=previous)
+    if not page["counts"]["total"]:
+        return None
+    return Section(
+        "feedback/public/_previous_you_said.html",
+        {"meeting": meeting, "previous": previous, "counts": page["counts"]},
+    )
 
 
 def _staff_record(*, meeting, request=None) -> Section:
@@ -54,5 +68,8 @@ def survey_link(*, registration) -> str:
 def register() -> None:
     register_meeting_section(page="public", name="feedback.record", provider=_public_record)
     register_meeting_section(page="public", name="feedback.survey", provider=_public_survey)
+    register_meeting_section(
+        page="public", name="feedback.previous_you_said", provider=_public_previous_you_said
+    )
     register_meeting_section(page="staff", name="feedback.record", provider=_staff_record)
     register_meeting_section(page="staff", name="feedback.survey", provider=_staff_survey)

@@ -43,3 +43,22 @@ def survey_retention_task() -> dict:
     """Beat job: delete raw survey answers and equality answers past their retention period.
     Running it twice deletes nothing more (each survey is marked when its answers go)."""
     return survey_retention_run()
+
+
+@shared_task(name="feedback.owner_contacts_retention", acks_late=True)
+def owner_contacts_retention_task() -> int:
+    """Beat job: blank owners' contacts nobody has used for the retention period."""
+    # Imported when run: the task registry loads this module before the apps are ready.
+    from feedback.rights import owner_contacts_retention_run
+
+    return owner_contacts_retention_run()
+
+
+@shared_task(name="feedback.owed_reminders", acks_late=True)
+def owed_reminders_task() -> dict:
+    """Beat job, daily: remind owners of responses and plan updates due soon or overdue, then
+    send the team one digest of what is newly overdue. Marks on each row make a rerun send nothing."""
+    # Imported when run: the task registry loads this module before the apps are ready.
+    from feedback.reminders import owed_reminders_run
+
+    return owed_reminders_run()

@@ -272,3 +272,70 @@ def _chat_import() -> dict:
 for _name in ("staff_survey", "staff_survey_results", "staff_chat_import"):
     URL_KWARGS[f"feedback:{_name}"] = _staff_meeting
 URL_KWARGS["feedback:staff_chat_import_review"] = _chat_import
+
+
+# --- Responses owed (feedback/urls.py) ---
+def _owner() -> dict:
+    from tests.factories import OwnerFactory
+
+    return {"pk": OwnerFactory().pk}
+
+
+def _owner_reply() -> dict:
+    from feedback.models import OwnerReply
+    from tests.factories import ResponseFactory
+
+    reply = OwnerReply.objects.create(response=ResponseFactory(), kind="response", text="Noted.")
+    return {"pk": reply.pk}
+
+
+URL_KWARGS["feedback:staff_owner_edit"] = _owner
+URL_KWARGS["feedback:staff_owed_raise"] = _staff_meeting
+for _name in ("staff_owed_item", "staff_owed_assign", "staff_owed_status"):
+    URL_KWARGS[f"feedback:{_name}"] = _staff_response
+for _name in ("staff_reply_approve", "staff_reply_return"):
+    URL_KWARGS[f"feedback:{_name}"] = _owner_reply
+
+
+# --- Action plan (feedback/urls.py) ---
+def _plan() -> dict:
+    from feedback.models import ActionPlan
+
+    plan, _ = ActionPlan.objects.get_or_create(slug="url-args-plan", defaults={"title": "Plan"})
+    return {"pk": plan.pk}
+
+
+def _round() -> dict:
+    import datetime as dt
+
+    from feedback.models import UpdateRound
+
+    round_ = UpdateRound.objects.create(
+        plan_id=_plan()["pk"], title="Q1", period_end=dt.date(2026, 6, 30)
+    )
+    return {"pk": round_.pk}
+
+
+def _round_commitment() -> dict:
+    from feedback.models import Chapter, Commitment
+
+    round_pk = _round()["pk"]
+    chapter = Chapter.objects.create(plan_id=_plan()["pk"], number="1", title="Powers")
+    commitment = Commitment.objects.create(
+        plan_id=chapter.plan_id, chapter=chapter, number="1.1", text="Review stops"
+    )
+    return {"pk": round_pk, "commitment_pk": commitment.pk}
+
+
+def _commitment() -> dict:
+    from feedback.models import Commitment
+
+    return {"pk": Commitment.objects.get(pk=_round_commitment()["commitment_pk"]).pk}
+
+
+for _name in ("staff_plan", "staff_chapter_add", "staff_plan_import", "staff_round_open"):
+    URL_KWARGS[f"feedback:{_name}"] = _plan
+for _name in ("staff_round", "staff_round_publish", "staff_round_ask"):
+    URL_KWARGS[f"feedback:{_name}"] = _round
+URL_KWARGS["feedback:staff_update_write"] = _round_commitment
+URL_KWARGS["feedback:staff_commitment"] = _commitment

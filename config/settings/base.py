@@ -231,6 +231,10 @@ MAILERS = {"default": _mailer_from_env()}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Engage <engage@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ENGAGE_ORGANISER_EMAIL = env.str("ENGAGE_ORGANISER_EMAIL", default="engage@localhost")
+# The engagement team's shared inbox: the daily digest of overdue responses and plan updates.
+ENGAGE_TEAM_EMAIL = env.str("ENGAGE_TEAM_EMAIL", default=ENGAGE_ORGANISER_EMAIL)
+# Owners are reminded this many days before a response or plan update is due (and once after).
+FEEDBACK_REMIND_BEFORE_DAYS = env.int("FEEDBACK_REMIND_BEFORE_DAYS", default=3)
 ENGAGE_ORGANISER_NAME = env.str("ENGAGE_ORGANISER_NAME", default="Community Engagement Team")
 ANYMAIL = {
     key.removeprefix("ANYMAIL_"): value
@@ -342,6 +346,15 @@ CELERY_BEAT_SCHEDULE["engage.import_jobs_tidy"] = {
     "task": "engage.import_jobs_tidy",
     "schedule": 120.0,
 }
+# Owners reminded before and after due dates, then one digest of what is overdue to the team.
+CELERY_BEAT_SCHEDULE["feedback.owed_reminders"] = {
+    "task": "feedback.owed_reminders",
+    "schedule": crontab(hour=7, minute=30),
+}
+CELERY_BEAT_SCHEDULE["feedback.owner_contacts_retention"] = {
+    "task": "feedback.owner_contacts_retention",
+    "schedule": crontab(hour=2, minute=50),
+}
 CELERY_BEAT_SCHEDULE["engage.retention_run"] = {
     "task": "engage.retention_run",
     "schedule": crontab(hour=2, minute=40),
@@ -434,6 +447,8 @@ ENGAGE_REGISTRATION_CODE_MINUTES = env.int("ENGAGE_REGISTRATION_CODE_MINUTES", d
 ENGAGE_LINK_UNSUBSCRIBE_DAYS = env.int("ENGAGE_LINK_UNSUBSCRIBE_DAYS", default=400)
 ENGAGE_LINK_PREFERENCES_DAYS = env.int("ENGAGE_LINK_PREFERENCES_DAYS", default=30)
 ENGAGE_LINK_REGISTER_DAYS = env.int("ENGAGE_LINK_REGISTER_DAYS", default=30)
+# An owner's link to answer for one item: long enough to cover a granted extension.
+ENGAGE_LINK_OWNER_REPLY_DAYS = env.int("ENGAGE_LINK_OWNER_REPLY_DAYS", default=45)
 ENGAGE_LINK_RENEW_PER_HOUR = env.int("ENGAGE_LINK_RENEW_PER_HOUR", default=3)
 # A survey link outlives the survey's default close (FEEDBACK_SURVEY_OPEN_DAYS), so the close
 # time, which staff may move, is what normally ends it.

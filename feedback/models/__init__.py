@@ -5,17 +5,42 @@
 - capture: breakout capture (points, their history, themes, a session's capture state).
 - survey: the post-meeting survey and session feedback (responses, answers, equality answers).
 - chat_import: an online meeting's chat or poll export between dry run and import.
+- plan: the action plan (chapters, commitments, rating scale, quarterly update rounds).
+- responses: responses owed (owners, their replies, each response's history).
 """
 
-from feedback.models.capture import MeetingTheme, Point, PointRevision, SessionCapture, Theme
-from feedback.models.chat_import import ChatImport
-from feedback.models.questions import QuestionTemplate
+from feedback.models.capture import (
+    MeetingTheme,
+    Point,
+    PointRevision,
+    SessionCapture,
+    Theme,
+)
+from feedback.models.chat_import import (
+    ChatImport,
+)
+from feedback.models.plan import (
+    ActionPlan,
+    Chapter,
+    Commitment,
+    CommitmentUpdate,
+    Rating,
+    UpdateRound,
+)
+from feedback.models.questions import (
+    QuestionTemplate,
+)
 from feedback.models.record import (
     MeetingReport,
     Publishable,
     ReportVersion,
     Response,
     published_q,
+)
+from feedback.models.responses import (
+    Owner,
+    OwnerReply,
+    ResponseEvent,
 )
 from feedback.models.survey import (
     EqualityAnswer,
@@ -26,21 +51,30 @@ from feedback.models.survey import (
 )
 
 __all__ = [
+    "ActionPlan",
+    "Chapter",
     "ChatImport",
+    "Commitment",
+    "CommitmentUpdate",
     "EqualityAnswer",
-    "MeetingSurvey",
-    "SurveyAnswer",
-    "SurveyQuestion",
-    "SurveyResponse",
     "MeetingReport",
+    "MeetingSurvey",
     "MeetingTheme",
+    "Owner",
+    "OwnerReply",
     "Point",
     "PointRevision",
     "Publishable",
     "QuestionTemplate",
+    "Rating",
     "ReportVersion",
     "Response",
+    "ResponseEvent",
     "SessionCapture",
+    "SurveyAnswer",
+    "SurveyQuestion",
+    "SurveyResponse",
     "Theme",
+    "UpdateRound",
     "published_q",
 ]

@@ -3,7 +3,9 @@ said there ("you said, we did"). Breakout capture and surveys come in later issu
 
 No model here holds personal data: a report and a response speak for the team, never name a
 stakeholder, so there is nothing here for subject access or erasure (engage.rights). A
-ReportVersion's `published_by` is a staff account, kept as SET_NULL like a point's author.
+ReportVersion's `published_by` is a staff account, kept as SET_NULL like a point's author. A
+response's owner (feedback.models.responses.Owner) has a named contact; that model joins the
+rights registry.
 """
 
 from django.conf import settings
@@ -12,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from feedback.enums import ResponseStatus
+from feedback.enums import ResponseSource, ResponseStatus
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -94,24 +96,72 @@ class ReportVersion(models.Model):
 
 
 class Response(Publishable):
-    """One "you said, we did" item: a point raised at the meeting and what is being done about it.
+    """One "you said, we did" item: something raised at the meeting (a theme, a point, a panel
+    question, a recommendation of an outside report) and the written response owed to it.
 
-    The status moves as the work does; a later action-plan feature can hang progress updates and
-    commitments off this row (and widen `meeting` to optional for plan-wide responses).
+    It may be put to an Owner, who answers through a signed link by `due_on`; the team approves
+    before it is published. `we_did` is empty until there is a response; a declined item keeps its
+    published reason in `declined_reason`. `responded_at` is when the answer was approved, which
+    is what "answered before the next meeting" counts. `reminders_sent` lists the reminder and
+    escalation stages already sent for the current due date (feedback.reminders).
     """
 
     meeting = models.ForeignKey(
         "events.Meeting", on_delete=models.CASCADE, related_name="responses"
     )
     you_said = models.TextField(_("you said"))
-    we_did = models.TextField(_("we did"))
+    we_did = models.TextField(_("we did"), blank=True)
     status = models.CharField(
-        _("status"), max_length=20, choices=ResponseStatus.choices, default=ResponseStatus.PLANNED
+        _("status"), max_length=20, choices=ResponseStatus.choices, default=ResponseStatus.OPEN
     )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
+    source = models.CharField(
+        _("what it answers"),
+        max_length=20,
+        choices=ResponseSource.choices,
+        default=ResponseSource.OTHER,
+    )
+    reference = models.CharField(
+        _("reference"), max_length=40, blank=True, help_text=_("For example: Recommendation 3")
+    )
+    theme = models.ForeignKey(
+        "feedback.Theme", null=True, blank=True, on_delete=models.SET_NULL, related_name="responses"
+    )
+    point = models.ForeignKey(
+        "feedback.Point", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    panel_question = models.ForeignKey(
+        "events.PanelQuestion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    owner = models.ForeignKey(
+        "feedback.Owner",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="responses",
+    )
+    due_on = models.DateField(_("due"), null=True, blank=True, db_index=True)
+    owner_asked_at = models.DateTimeField(null=True, blank=True)
+    # The latest email to the owner: its status tells the team when the address bounced.
+    owner_email = models.ForeignKey(
+        "engage.OutboundEmail", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    responded_at = models.DateTimeField(null=True, blank=True)
+    declined_reason = models.TextField(_("reason for declining"), blank=True)
+    reminders_sent = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="declined") | ~Q(declined_reason=""),
+                name="response_declined_has_reason",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.you_said[:60]

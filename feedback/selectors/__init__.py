@@ -7,6 +7,7 @@
 - moderation: the moderation list, a point's history, the publishable points of a meeting.
 - themes: recurring themes with their history, theme and duplicate suggestions.
 - report: the points a summary report may show (the one filter), attendance, versions.
+- responses: responses owed and the public "you said, we did" pages.
 """
 
 from feedback.selectors.capture import (
@@ -27,7 +28,9 @@ from feedback.selectors.moderation import (
     point_history,
     text_segments,
 )
-from feedback.selectors.questions import question_templates_active
+from feedback.selectors.questions import (
+    question_templates_active,
+)
 from feedback.selectors.record import (
     meeting_place_holders,
     meeting_record_public_get,
@@ -46,6 +49,17 @@ from feedback.selectors.report import (
     report_points_export,
     report_questions,
 )
+from feedback.selectors.responses import (
+    next_meeting,
+    owners_all,
+    previous_meeting,
+    replies_pending,
+    response_due_default,
+    response_staff_get,
+    responses_owed_staff,
+    you_said_we_did_meeting,
+    you_said_we_did_series,
+)
 from feedback.selectors.themes import (
     meeting_recurring_themes,
     meeting_theme_history,
@@ -55,34 +69,43 @@ from feedback.selectors.themes import (
 __all__ = [
     "ModerationFilters",
     "meeting_known_names",
+    "meeting_place_holders",
     "meeting_points_publishable",
     "meeting_question_texts",
-    "moderation_counts",
-    "moderation_list",
-    "point_history",
-    "text_segments",
-    "meeting_recurring_themes",
-    "meeting_theme_history",
-    "theme_suggestions",
-    "meeting_themes",
-    "point_as_dict",
-    "question_templates_active",
-    "report_back",
-    "report_back_questions",
-    "session_capture_questions",
-    "session_points",
-    "meeting_place_holders",
     "meeting_record_public_get",
     "meeting_record_summary",
-    "meeting_report_published",
-    "responses_published",
+    "meeting_recurring_themes",
     "meeting_report_as_document",
     "meeting_report_document_public",
-    "report_language",
+    "meeting_report_published",
     "meeting_report_version_published",
     "meeting_report_versions",
+    "meeting_theme_history",
+    "meeting_themes",
+    "moderation_counts",
+    "moderation_list",
+    "next_meeting",
+    "owners_all",
+    "point_as_dict",
+    "point_history",
+    "previous_meeting",
+    "question_templates_active",
+    "replies_pending",
     "report_attendance",
+    "report_back",
+    "report_back_questions",
+    "report_language",
     "report_points",
     "report_points_export",
     "report_questions",
+    "response_due_default",
+    "response_staff_get",
+    "responses_owed_staff",
+    "responses_published",
+    "session_capture_questions",
+    "session_points",
+    "text_segments",
+    "theme_suggestions",
+    "you_said_we_did_meeting",
+    "you_said_we_did_series",
 ]

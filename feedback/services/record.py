@@ -15,9 +15,10 @@ from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from events.models import Meeting
-from feedback.enums import ResponseStatus
-from feedback.models import MeetingReport, Response
+from feedback.enums import ResponseAction, ResponseStatus
+from feedback.models import MeetingReport, Response, ResponseEvent
 from feedback.services.report import report_version_create
+from feedback.services.responses import response_history_add
 from feedback.tasks import notify_report_task
 
 logger = logging.getLogger(__name__)
@@ -156,10 +157,25 @@ def meeting_report_unpublish(*, report_id: int, actor) -> MeetingReport:
 # --- Responses ("you said, we did") ------------------------------------------------------------
 
 
-def _status(status: str) -> str:
+def _status(status: str, *, we_did: str, declined_reason: str = "") -> str:
     if status not in ResponseStatus.values:
         raise ValidationError({"status": _("Choose a status.")}, code="invalid")
+    if status == ResponseStatus.RESPONDED and not we_did:
+        raise ValidationError({"we_did": _("Enter what was done.")}, code="required")
+    if status == ResponseStatus.DECLINED and not declined_reason:
+        raise ValidationError(
+            {"status": _("Decline it from its page, with the reason that is published.")},
+            code="reason",
+        )
     return status
+
+
+def _closed_at(response: Response) -> None:
+    closed = response.status in (ResponseStatus.RESPONDED, ResponseStatus.DECLINED)
+    if closed and response.responded_at is None:
+        response.responded_at = timezone.now()
+    elif not closed:
+        response.responded_at = None
 
 
 def response_create(
@@ -167,24 +183,29 @@ def response_create(
     meeting_id: int,
     you_said: str,
     we_did: str,
-    status: str = ResponseStatus.PLANNED,
+    status: str = ResponseStatus.OPEN,
     order: int | None = None,
     actor,
 ) -> Response:
-    """Add an unpublished response to the meeting, last unless `order` is given. Side effects:
-    one Response row. Raises ValidationError when a field is empty or the status unknown."""
+    """Add an unpublished response to the meeting, last unless `order` is given. `we_did` may be
+    empty while the item is open or in progress. Side effects: one Response row and its first
+    history line. Raises ValidationError when a needed field is empty or the status unknown."""
     with transaction.atomic():
         meeting = Meeting.objects.get(pk=meeting_id)
         if order is None:
             last = Response.objects.filter(meeting=meeting).order_by("-order").first()
             order = last.order + 1 if last else 1
-        response = Response.objects.create(
+        we_did = (we_did or "").strip()
+        response = Response(
             meeting=meeting,
             you_said=_text(you_said, field="you_said", label=_("what people said")),
-            we_did=_text(we_did, field="we_did", label=_("what was done")),
-            status=_status(status),
+            we_did=we_did,
+            status=_status(status, we_did=we_did),
             order=order,
         )
+        _closed_at(response)
+        response.save()
+        response_history_add(response=response, action=ResponseAction.CREATED, actor=actor)
     logger.info(
         "response created",
         extra={"response_id": response.pk, "meeting_id": meeting_id, "actor_id": _actor_id(actor)},
@@ -200,10 +221,16 @@ def response_update(
     with transaction.atomic():
         response = Response.objects.select_for_update().get(pk=response_id)
         response.you_said = _text(you_said, field="you_said", label=_("what people said"))
-        response.we_did = _text(we_did, field="we_did", label=_("what was done"))
-        response.status = _status(status)
+        response.we_did = (we_did or "").strip()
+        response.status = _status(
+            status, we_did=response.we_did, declined_reason=response.declined_reason
+        )
         response.order = order
-        response.save(update_fields=["you_said", "we_did", "status", "order", "updated_at"])
+        _closed_at(response)
+        response.save(
+            update_fields=["you_said", "we_did", "status", "order", "responded_at", "updated_at"]
+        )
+        response_history_add(response=response, action=ResponseAction.EDITED, actor=actor)
     logger.info(
         "response updated", extra={"response_id": response_id, "actor_id": _actor_id(actor)}
     )
@@ -220,6 +247,7 @@ def response_publish(*, response_id: int, actor, at: _dt.datetime | None = None)
         response = Response.objects.select_for_update().get(pk=response_id)
         response.publish_at = moment
         response.save(update_fields=["publish_at", "updated_at"])
+        response_history_add(response=response, action=ResponseAction.PUBLISHED, actor=actor)
     logger.info(
         "response published",
         extra={
@@ -243,6 +271,16 @@ def responses_publish(*, meeting_id: int, actor, at: _dt.datetime | None = None)
             .values_list("pk", flat=True)
         )
         Response.objects.filter(pk__in=ids).update(publish_at=moment, updated_at=timezone.now())
+        ResponseEvent.objects.bulk_create(
+            ResponseEvent(
+                response=response,
+                action=ResponseAction.PUBLISHED,
+                by_user=actor if getattr(actor, "is_authenticated", False) else None,
+                status=response.status,
+                due_on=response.due_on,
+            )
+            for response in Response.objects.filter(pk__in=ids)
+        )
     logger.info(
         "responses published",
         extra={"meeting_id": meeting_id, "response_ids": ids, "actor_id": _actor_id(actor)},
@@ -257,6 +295,7 @@ def response_unpublish(*, response_id: int, actor) -> Response:
         response = Response.objects.select_for_update().get(pk=response_id)
         response.publish_at = None
         response.save(update_fields=["publish_at", "updated_at"])
+        response_history_add(response=response, action=ResponseAction.UNPUBLISHED, actor=actor)
     logger.info(
         "response unpublished", extra={"response_id": response_id, "actor_id": _actor_id(actor)}
     )

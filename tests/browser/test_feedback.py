@@ -20,7 +20,7 @@ def _meeting_with_record():
         meeting=meeting,
         you_said="Share the discussion questions before the meeting, with the pre-reading.",
         we_did="Questions now go out with the papers two weeks ahead.",
-        status=ResponseStatus.DONE,
+        status=ResponseStatus.RESPONDED,
         publish_at=timezone.now(),
     )
     ResponseFactory(

@@ -4,9 +4,15 @@ import factory
 from factory.django import DjangoModelFactory
 
 from feedback.enums import ResponseStatus
-from feedback.models import MeetingReport, Point, Response, Theme
+from feedback.models import MeetingReport, Owner, Point, Response, Theme
 
-__all__ = ["MeetingReportFactory", "PointFactory", "ResponseFactory", "ThemeFactory"]
+__all__ = [
+    "MeetingReportFactory",
+    "OwnerFactory",
+    "PointFactory",
+    "ResponseFactory",
+    "ThemeFactory",
+]
 
 
 class MeetingReportFactory(DjangoModelFactory):
@@ -28,7 +34,7 @@ class ResponseFactory(DjangoModelFactory):
     meeting = factory.SubFactory("tests.factories.events.MeetingFactory")
     you_said = factory.Sequence(lambda n: f"Share the questions before the meeting ({n})")
     we_did = "Questions now go out with the pre-reading, two weeks ahead."
-    status = ResponseStatus.DONE
+    status = ResponseStatus.RESPONDED
     order = factory.Sequence(lambda n: n)
 
 
@@ -49,3 +55,12 @@ class PointFactory(DjangoModelFactory):
     question = factory.SubFactory("tests.factories.events.DiscussionQuestionFactory")
     session = factory.LazyAttribute(lambda o: o.question.session)
     text = factory.Sequence(lambda n: f"More youth clubs open in the evening ({n})")
+
+
+class OwnerFactory(DjangoModelFactory):
+    class Meta:
+        model = Owner
+
+    name = factory.Sequence(lambda n: f"Police engagement team {n}")
+    contact_name = "Sam Okafor"
+    contact_email = factory.Sequence(lambda n: f"engagement-lead-{n}@police.example.org")

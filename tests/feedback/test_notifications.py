@@ -223,7 +223,7 @@ def test_responses_published_together_go_in_one_email_each(django_capture_on_com
         meeting=meeting,
         you_said="Hold a meeting in the evening",
         we_did="The next meeting starts at 6pm.",
-        status=ResponseStatus.DONE,
+        status=ResponseStatus.RESPONDED,
         order=1,
     )
     second = ResponseFactory(
@@ -250,7 +250,7 @@ def test_responses_published_together_go_in_one_email_each(django_capture_on_com
     assert body.index("You said: Hold a meeting in the evening") < body.index(
         "You said: Send the questions earlier"
     )
-    assert "We did: The next meeting starts at 6pm.\nStatus: Done" in body
+    assert "We did: The next meeting starts at 6pm.\nStatus: Responded" in body
     assert "Status: In progress" in body
     assert "Not ready yet" not in body
     assert f"http://testserver/meetings/{meeting.slug}/record/" in body

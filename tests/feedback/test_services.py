@@ -101,7 +101,7 @@ def test_responses_are_added_last_and_an_unknown_status_is_refused():
             meeting_id=meeting.pk, you_said="x", we_did="y", status="maybe", actor=None
         )
     assert [(r.pk, r.order, r.status) for r in Response.objects.filter(meeting=meeting)] == [
-        (first.pk, 1, ResponseStatus.PLANNED),
+        (first.pk, 1, ResponseStatus.OPEN),
         (second.pk, 2, ResponseStatus.IN_PROGRESS),
     ]
 

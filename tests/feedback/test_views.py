@@ -118,15 +118,19 @@ def test_staff_add_edit_publish_all_and_delete_responses(staff_client):
 
     staff_client.post(
         list_url,
-        {"you_said": "Evening meetings", "we_did": "Next one at 6pm", "status": "planned"},
+        {"you_said": "Evening meetings", "we_did": "Next one at 6pm", "status": "open"},
     )
     staff_client.post(
-        list_url, {"you_said": "Drop this", "we_did": "Typo", "status": "planned", "order": 9}
+        list_url, {"you_said": "Drop this", "we_did": "Typo", "status": "open", "order": 9}
     )
     first, extra = Response.objects.filter(meeting=meeting).order_by("order")
     staff_client.post(
         reverse("feedback:staff_response_edit", kwargs={"pk": first.pk}),
-        {"you_said": "Evening meetings", "we_did": "The October one is at 6pm", "status": "done"},
+        {
+            "you_said": "Evening meetings",
+            "we_did": "The October one is at 6pm",
+            "status": "responded",
+        },
     )
     staff_client.post(reverse("feedback:staff_response_delete", kwargs={"pk": extra.pk}))
     staff_client.post(
@@ -138,7 +142,7 @@ def test_staff_add_edit_publish_all_and_delete_responses(staff_client):
     assert list(Response.objects.filter(meeting=meeting)) == [first]
     assert (first.we_did, first.status, first.order) == (
         "The October one is at 6pm",
-        ResponseStatus.DONE,
+        ResponseStatus.RESPONDED,
         1,
     )
     assert first.is_published()

@@ -83,6 +83,6 @@ def _active_since(when: datetime) -> Q:
     )
 
 
-PROVIDER = SubjectDataProvider(
+SURVEY_PROVIDER = SubjectDataProvider(
     name="feedback.survey", collect=_collect, anonymise=_anonymise, active_since=_active_since
 )

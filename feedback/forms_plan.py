@@ -1,0 +1,49 @@
+"""Forms for the action plan's staff pages. They parse input; feedback.services.plan decides."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from feedback.forms_responses import DateInput
+
+
+class PlanForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    slug = forms.SlugField(label=_("Web address"), max_length=100)
+
+
+class ChapterForm(forms.Form):
+    number = forms.CharField(label=_("Chapter number"), max_length=10)
+    title = forms.CharField(label=_("Chapter title"), max_length=200)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV or XLSX file"),
+        help_text=_(
+            "Columns: chapter, number, commitment; optionally lead organisation, owner email, "
+            "update and rating (updates go into the open round)."
+        ),
+    )
+
+
+class RoundForm(forms.Form):
+    title = forms.CharField(
+        label=_("Title"), max_length=100, help_text=_("For example: 2021/22 Q2")
+    )
+    period_end = forms.DateField(label=_("Quarter ends"), widget=DateInput())
+    due_on = forms.DateField(label=_("Updates due"), required=False, widget=DateInput())
+
+
+class UpdateForm(forms.Form):
+    status_text = forms.CharField(
+        label=_("Status update"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+    rating = forms.ChoiceField(label=_("Rating"))
+
+    def __init__(self, *args, ratings=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rating"].choices = [(r.code, f"{r.code}: {r.label}") for r in ratings]
+
+
+class RewordForm(forms.Form):
+    text = forms.CharField(label=_("Commitment"), widget=forms.Textarea(attrs={"rows": 4}))

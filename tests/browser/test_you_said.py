@@ -1,0 +1,97 @@
+"""The public "you said, we did" pages and the owner's signed-link page on a 360 px phone,
+checked by axe-core."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from engage import links
+from feedback.enums import ResponseStatus
+from feedback.models import Theme
+from tests.browser.conftest import check_page
+from tests.factories import MeetingFactory, OwnerFactory, ResponseFactory, SeriesFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _past_meeting():
+    series = SeriesFactory(slug="browser-ysdw")
+    start = (timezone.now() - dt.timedelta(days=20)).replace(microsecond=0)
+    meeting = MeetingFactory(
+        series=series, title="July meeting", start=start, end=start + dt.timedelta(hours=2)
+    )
+    theme = Theme.objects.create(series=series, name="Young people")
+    published = timezone.now() - dt.timedelta(days=1)
+    ResponseFactory(
+        meeting=meeting,
+        you_said="Hold some meetings in the evening so that young people can come.",
+        we_did="The October meeting starts at 6pm.",
+        status=ResponseStatus.RESPONDED,
+        responded_at=published,
+        theme=theme,
+        publish_at=published,
+    )
+    ResponseFactory(
+        meeting=meeting,
+        you_said="Set up a youth panel.",
+        we_did="",
+        status=ResponseStatus.DECLINED,
+        declined_reason="A youth panel already exists; we will link to it.",
+        responded_at=published,
+        publish_at=published,
+    )
+    open_item = ResponseFactory(
+        meeting=meeting,
+        you_said="Publish stop and search data by borough.",
+        we_did="",
+        status=ResponseStatus.IN_PROGRESS,
+        owner=OwnerFactory(),
+        due_on=timezone.localdate() + dt.timedelta(days=10),
+        publish_at=published,
+    )
+    return series, meeting, theme, open_item
+
+
+def test_public_pages_on_a_phone(live_server, phone):
+    series, meeting, theme, _ = _past_meeting()
+
+    phone.goto(
+        live_server.url + reverse("feedback:meeting_you_said", kwargs={"slug": meeting.slug})
+    )
+    assert phone.get_by_text("2 of 3 answered").is_visible()
+    check_page(phone)
+    phone.get_by_label("Theme").select_option(str(theme.pk))
+    phone.get_by_role("button", name="Show").click()
+    phone.wait_for_url(f"**theme={theme.pk}")
+    assert phone.get_by_text("1 of 1 answered").is_visible()
+    check_page(phone)
+
+    phone.goto(live_server.url + reverse("feedback:series_you_said", kwargs={"slug": series.slug}))
+    assert phone.get_by_role("heading", name="July meeting").is_visible()
+    check_page(phone)
+
+
+def test_owner_page_on_a_phone(live_server, phone):
+    _s, _m, _t, item = _past_meeting()
+    token = links.item_link_token(
+        purpose=links.OWNER_REPLY, item=f"response:{item.pk}", sent_to=item.owner.contact_email
+    )
+    url = live_server.url + reverse(
+        "feedback:owner_response", kwargs={"pk": item.pk, "token": token}
+    )
+
+    phone.goto(url)
+    check_page(phone)
+    phone.get_by_label("A request for more time").check()
+    phone.get_by_role("button", name="Send to the engagement team").click()
+    assert phone.title().startswith("Error:")
+    assert phone.get_by_role("link", name="Enter why more time is needed.").is_visible()
+    check_page(phone)
+    phone.get_by_label("A response").check()
+    phone.get_by_label("Your response, or your reason").fill("Borough data goes online in May.")
+    phone.get_by_role("button", name="Send to the engagement team").click()
+    assert phone.get_by_role("heading", name="Sent to the engagement team").is_visible()
+    check_page(phone)
+    assert item.replies.get().text == "Borough data goes online in May."

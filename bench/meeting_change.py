@@ -3,15 +3,17 @@ gunicorn on production settings and PostgreSQL, with a real Celery worker on Red
 notice to a local stand-in SES.
 
 Per size (20 and 2,000 registrants by default):
-- `single`: REPEATS changes of time, one at a time. The figure is the staff request (the POST of
-  the meeting's edit form, until its redirect), then the time until every notice is sent, and a
-  check that each person got exactly one update, carrying the new SEQUENCE in its calendar part.
-- `kill`: one change; once the first notices arrive, the worker is killed with SIGKILL and a new
-  one started (Redis redelivers the unacknowledged tasks; the reconcile sweep settles claims the
-  dead worker held). Each person must get the new SEQUENCE; lost = people who got nothing,
+- `changes in a row`: REPEATS changes of time, half a second apart, each superseding the last
+  while the worker fans out and sends. The request figures: the POST of the meeting's edit form
+  until its redirect. Then the last change must reach everyone exactly once.
+- `one change`: the time until every notice is sent, and a check that each person got exactly
+  one update, carrying the new SEQUENCE in its calendar part.
+- `kill -9`: one change; once the first notices arrive, the worker is killed with SIGKILL and a
+  new one started (Redis redelivers the unacknowledged tasks after a 5 s visibility timeout; the
+  reconcile sweep settles claims the dead worker held). lost = people without the new SEQUENCE,
   duplicated = extra copies (bounded by the ESP calls in flight at the kill).
-- `second`: one change, and a second change once the first notices arrive. Each person must get
-  the second SEQUENCE exactly once, and nobody an update of the first after one of the second.
+- `second change`: one change, and a second once the first notices arrive. Everyone must get the
+  second SEQUENCE exactly once, and nobody an update of the first after one of the second.
 
     BENCH_REDIS_URL=redis://127.0.0.1:6379/<n> .venv/bin/python bench/meeting_change.py
     .venv/bin/python bench/meeting_change.py --quick            # 20 and 200, fewer repeats
@@ -22,6 +24,7 @@ task, 2,000 registrants took a median of about 19.5 s inside the request.
 """
 
 import collections
+import contextlib
 import datetime as dt
 import email
 import email.policy
@@ -29,14 +32,20 @@ import os
 import re
 import secrets
 import signal
+import subprocess
 import time
 import uuid
 
 import mail_fanout
 from common import (
+    BIN,
+    ROOT,
+    Server,
+    _wait_for_health,
     arg_parser,
     bench_database,
-    gunicorn,
+    bench_env,
+    free_port,
     login_cookie,
     print_table,
     setup_django,
@@ -50,7 +59,7 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2")
 # The worker helper is shared with the mail benches; it connects to the broker named here.
 mail_fanout.REDIS_URL = REDIS_URL
 FACILITATORS = 20
-REPEATS = 8
+REPEATS = 12
 _SEQUENCE = re.compile(r"^SEQUENCE:(\d+)", re.MULTILINE)
 
 
@@ -88,6 +97,37 @@ def populate(size: int):
         session.facilitators.set(users[i * 5 : i * 5 + 5])
     addresses = {p.email for p in people} | {u.email for u in users}
     return meeting, addresses
+
+
+@contextlib.contextmanager
+def gunicorn_project(database_url: str, *, workers: int = 2):
+    """gunicorn with the project's own config (config/gunicorn.py: timeouts, worker recycling, the
+    access log) on a free port, ready once /healthz answers. Start-up on a loaded machine can
+    take longer than the shared helper waits."""
+    port = free_port()
+    env = bench_env(
+        database_url,
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY=str(workers),
+        CELERY_BROKER_URL=REDIS_URL,
+    )
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-c", "config/gunicorn.py", "config.wsgi:application"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    server = Server(url=f"http://127.0.0.1:{port}", process=process)
+    try:
+        _wait_for_health(server, 300)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 class Staff:
@@ -221,35 +261,59 @@ def check(got: dict[str, list[int]], addresses: set[str], sequence: int) -> dict
     }
 
 
-def single(esp, staff, meeting_id, addresses, repeats: int, timeout: float) -> dict:
-    timings, to_sent, exact = [], [], True
+def burst(esp, staff, meeting_id, addresses, repeats: int, timeout: float) -> dict:
+    """`repeats` changes of time half a second apart, each superseding the last, while the worker
+    fans out and sends: the request figures. Then the last change must reach everyone once."""
+    since = len(esp.messages)
+    timings = []
     for _ in range(repeats):
-        since = len(esp.messages)
-        began = time.monotonic()
         timings.append(staff.move(meeting_id, 1))
-        sequence = current_sequence(meeting_id)
-        wait_settled(meeting_id, sequence, timeout)
-        to_sent.append(time.monotonic() - began)
-        got = received(esp, since, addresses)
-        exact = exact and all(got.get(a) == [sequence] for a in addresses)
+        time.sleep(0.5)
+    sequence = current_sequence(meeting_id)
+    began = time.monotonic()
+    wait_settled(meeting_id, sequence, timeout)
+    result = check(received(esp, since, addresses), addresses, sequence)
     stats = summarise(timings)
     return {
-        "scenario": "single",
+        "scenario": f"{repeats} changes in a row",
         "requests": stats["n"],
         "median_ms": stats["median"],
         "p95_ms": stats["p95"],
         "max_ms": stats["max"],
-        "all_sent_s_median": round(sorted(to_sent)[len(to_sent) // 2], 2),
-        "all_sent_s_max": round(max(to_sent), 2),
-        "exactly_one_each": exact,
+        "all_sent_s": round(time.monotonic() - began, 2),
+        **result,
+        "ok": result["lost"] == 0
+        and result["duplicated"] == 0
+        and result["older_after_newer"] == 0,
+    }
+
+
+def single(esp, staff, meeting_id, addresses, timeout: float) -> dict:
+    """One change: the time until every notice is sent; exactly one update each, new SEQUENCE."""
+    since = len(esp.messages)
+    began = time.monotonic()
+    request_ms = staff.move(meeting_id, 1)
+    sequence = current_sequence(meeting_id)
+    wait_settled(meeting_id, sequence, timeout)
+    got = received(esp, since, addresses)
+    exact = all(got.get(a) == [sequence] for a in addresses) and set(got) <= addresses
+    return {
+        "scenario": "one change",
+        "requests": 1,
+        "median_ms": round(request_ms, 2),
+        "all_sent_s": round(time.monotonic() - began, 2),
+        **check(got, addresses, sequence),
+        "ok": exact,
     }
 
 
 def killed(esp, database_url, staff, meeting_id, addresses, worker, timeout: float):
+    from django.conf import settings
     from django.utils import timezone
 
     from engage.mail.sending import emails_reconcile
 
+    bound = settings.ENGAGE_MAIL_SEND_THREADS * int(mail_fanout.WORKER_CONCURRENCY)
     since = len(esp.messages)
     began = time.monotonic()
     request_ms = staff.move(meeting_id, 1)
@@ -261,8 +325,8 @@ def killed(esp, database_url, staff, meeting_id, addresses, worker, timeout: flo
     killed_at = timezone.now()
     at_kill = len(received(esp, since, addresses))
     worker = CeleryWorker(database_url, esp.url, CELERY_VISIBILITY_TIMEOUT="5").__enter__()
-    # Stands in for ENGAGE_MAIL_STALE_CLAIM_MINUTES passing: claims older than the kill.
     time.sleep(6)  # past the visibility timeout: the broker hands the dead worker's tasks on
+    # Stands in for ENGAGE_MAIL_STALE_CLAIM_MINUTES passing: claims older than the kill.
     emails_reconcile(stale_after=timezone.now() - killed_at + dt.timedelta(milliseconds=1))
     wait_settled(meeting_id, sequence, timeout)
     result = check(received(esp, since, addresses), addresses, sequence)
@@ -271,9 +335,12 @@ def killed(esp, database_url, staff, meeting_id, addresses, worker, timeout: flo
         "requests": 1,
         "median_ms": round(request_ms, 2),
         "people_at_kill": at_kill,
-        "all_sent_s_max": round(time.monotonic() - began, 2),
+        "all_sent_s": round(time.monotonic() - began, 2),
         **result,
-        "exactly_one_each": result["lost"] == 0 and result["duplicated"] == 0,
+        # A kill repeats at most the ESP calls in flight (one per send thread and process).
+        "ok": result["lost"] == 0
+        and result["older_after_newer"] == 0
+        and result["duplicated"] <= bound,
     }
 
 
@@ -293,10 +360,10 @@ def second_change(esp, staff, meeting_id, addresses, timeout: float) -> dict:
         "requests": 2,
         "median_ms": round((first_ms + second_ms) / 2, 2),
         "max_ms": round(max(first_ms, second_ms), 2),
-        "all_sent_s_max": round(time.monotonic() - began, 2),
+        "all_sent_s": round(time.monotonic() - began, 2),
         "got_first_too": sum(1 for seqs in got.values() if first in seqs),
         **result,
-        "exactly_one_each": result["lost"] == 0
+        "ok": result["lost"] == 0
         and result["duplicated"] == 0
         and result["older_after_newer"] == 0,
     }
@@ -305,7 +372,7 @@ def second_change(esp, staff, meeting_id, addresses, timeout: float) -> dict:
 def main() -> int:
     args = arg_parser(__doc__.splitlines()[0]).parse_args()
     sizes = args.sizes or ([20, 200] if args.quick else [20, 2000])
-    repeats = 3 if args.quick else REPEATS
+    repeats = 4 if args.quick else REPEATS
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
@@ -323,7 +390,7 @@ def main() -> int:
         connections.close_all()
         with (
             StandInSES() as esp,
-            gunicorn(url, workers=2, CELERY_BROKER_URL=REDIS_URL) as server,
+            gunicorn_project(url, workers=2) as server,
         ):
             staff = Staff(server, headers)
             worker = CeleryWorker(url, esp.url, CELERY_VISIBILITY_TIMEOUT="5").__enter__()
@@ -332,10 +399,10 @@ def main() -> int:
                     meeting, addresses = meetings[size]
                     timeout = 120 + size / 5
                     staff.move(meeting.pk, 1)  # warm both gunicorn workers' code paths
-                    wait_settled(meeting.pk, current_sequence(meeting.pk), timeout)
                     staff.move(meeting.pk, 1)
                     wait_settled(meeting.pk, current_sequence(meeting.pk), timeout)
-                    found = [single(esp, staff, meeting.pk, addresses, repeats, timeout)]
+                    found = [burst(esp, staff, meeting.pk, addresses, repeats, timeout)]
+                    found.append(single(esp, staff, meeting.pk, addresses, timeout))
                     worker, row = killed(esp, url, staff, meeting.pk, addresses, worker, timeout)
                     found.append(row)
                     found.append(second_change(esp, staff, meeting.pk, addresses, timeout))
@@ -346,7 +413,7 @@ def main() -> int:
     print_table(rows)
     path = write_results("meeting_change", {"quick": args.quick, "rows": rows})
     print(f"results: {path}")
-    return 0 if all(row["exactly_one_each"] for row in rows) else 1
+    return 0 if all(row["ok"] for row in rows) else 1
 
 
 if __name__ == "__main__":

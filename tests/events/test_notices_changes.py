@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.core import mail
+from django.core.mail.backends import locmem
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -185,3 +186,43 @@ def test_a_draft_meetings_change_tells_its_facilitators_only(django_capture_on_c
     assert [m.to[0] for m in mail.outbox] == [facilitator.email]
     assert mail.outbox[0].body.startswith("Dear Ama,")
     assert _sequences(mail.outbox) == {facilitator.email: [1]}
+
+
+# --- A newer change while a sender holds the older update's claimed batch --------------------
+_AT_FIRST_SEND: list = []
+
+
+class ChangeAtTheFirstSend(locmem.EmailBackend):
+    """The ESP edge: after its first message is accepted, staff change the meeting again (once),
+    while the sender still holds the rest of its claimed batch of the older update."""
+
+    def send_messages(self, messages):
+        sent = super().send_messages(messages)
+        while _AT_FIRST_SEND:
+            _AT_FIRST_SEND.pop()()
+        return sent
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_newer_change_withdraws_the_older_update_a_sender_claimed_but_has_not_sent(settings):
+    settings.MAILERS = {
+        "default": {"BACKEND": "tests.events.test_notices_changes.ChangeAtTheFirstSend"}
+    }
+    settings.ENGAGE_MAIL_SEND_THREADS = 1  # one ESP call at a time, in order
+    settings.ENGAGE_MAIL_ESP_BATCH = False
+    meeting = MeetingFactory()
+    registrations = _registrants(meeting, 5)
+    _AT_FIRST_SEND.append(lambda: _move(meeting, 2))
+    mail.outbox.clear()
+
+    _move(meeting, 1)  # eager tasks: the fan-out, then the send, run on commit
+
+    got = _sequences(mail.outbox)
+    first_to = mail.outbox[0].to[0]
+    assert got[first_to] == [1, 2]  # the one under way when the second change came
+    assert {a: s for a, s in got.items() if a != first_to} == {
+        r.stakeholder.email: [2] for r in registrations if r.stakeholder.email != first_to
+    }
+    older = OutboundEmail.objects.filter(dedupe_key__startswith=f"meeting-changed:{meeting.pk}:1:")
+    # Withdrawn, the one under way too: it was sent, yet its row says the newer one replaced it.
+    assert set(older.values_list("status", flat=True)) == {EmailStatus.SUPPRESSED}

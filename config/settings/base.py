@@ -375,7 +375,16 @@ CELERY_BEAT_SCHEDULE["events.send_joining_instructions"] = {
     "task": "events.send_joining_instructions",
     "schedule": 600.0,
 }
-CELERY_BEAT_SCHEDULE["events.send_surveys"] = {"task": "events.send_surveys", "schedule": 1800.0}
+CELERY_BEAT_SCHEDULE["feedback.send_surveys"] = {
+    "task": "feedback.send_surveys",
+    "schedule": 1800.0,
+}
+# A meeting change's notices are fanned out by a task after commit; this finds a lost one.
+CELERY_BEAT_SCHEDULE["events.meeting_changes_fan_out_due"] = {
+    "task": "events.meeting_changes_fan_out_due",
+    "schedule": 60.0,
+    "options": {"expires": 55},
+}
 # The meeting record (feedback): a published summary report, and newly published responses, are
 # announced to the people who held a place, once (notified_at on the row, set under a lock).
 CELERY_BEAT_SCHEDULE["feedback.notify_report_published"] = {
@@ -424,9 +433,6 @@ ENGAGE_LINK_UNSUBSCRIBE_DAYS = env.int("ENGAGE_LINK_UNSUBSCRIBE_DAYS", default=4
 ENGAGE_LINK_PREFERENCES_DAYS = env.int("ENGAGE_LINK_PREFERENCES_DAYS", default=30)
 ENGAGE_LINK_REGISTER_DAYS = env.int("ENGAGE_LINK_REGISTER_DAYS", default=30)
 ENGAGE_LINK_RENEW_PER_HOUR = env.int("ENGAGE_LINK_RENEW_PER_HOUR", default=3)
-# FOR bench/registration_rush.py ONLY: skips the meeting row lock so the bench can show that it
-# catches an oversell. Never set this anywhere else.
-ENGAGE_BENCH_UNLOCKED_REGISTRATION = env.bool("ENGAGE_BENCH_UNLOCKED_REGISTRATION", default=False)
 
 # --- Security defaults (hardened further in production) ---------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -479,3 +485,11 @@ LOGGING = {
         "celery": {"level": "INFO"},
     },
 }
+
+# The summary report's draft (feedback.documents.report): counts of people or areas below this are
+# shown as "fewer than N"; a theme raised under this many questions is recurring; how many points a
+# theme (and the untagged points of a question) shows before "…and N more".
+FEEDBACK_REPORT_SUPPRESS_BELOW = env.int("FEEDBACK_REPORT_SUPPRESS_BELOW", default=5)
+FEEDBACK_REPORT_RECURRING_MIN_QUESTIONS = 2
+FEEDBACK_REPORT_POINTS_PER_THEME = 5
+FEEDBACK_REPORT_UNTAGGED_PER_QUESTION = 15

@@ -6,9 +6,10 @@ nothing (lost) and how many messages went twice (duplicated).
     BENCH_REDIS_URL=redis://127.0.0.1:6379/<n> .venv/bin/python bench/mail_kill.py   # 3,000, 3 kills
     .venv/bin/python bench/mail_kill.py --quick                                    # 600, 1 kill
 
-Bound: each ESP call's outcome is recorded as it returns, so a kill repeats at most the calls in
-flight (ENGAGE_MAIL_SEND_THREADS x 50 per worker process); the old code repeated up to a whole
-claimed chunk of ENGAGE_MAIL_BATCH_SIZE.
+Bound: each ESP call's outcome is recorded as it returns and a task claims one round of calls
+at a time, so a kill repeats at most the calls in flight (ENGAGE_MAIL_SEND_THREADS x
+ENGAGE_MAIL_ESP_CALL_SIZE per worker process). The second worker keeps Redis's visibility timeout
+at an hour: what the dead worker held comes back through the reconcile sweep, not redelivery.
 """
 
 import collections
@@ -45,7 +46,7 @@ def one_kill(esp, database_url: str, people, eligible: set[str], label: str) -> 
     killed_at = timezone.now()
     at_kill = len(esp.messages) - since
     with CeleryWorker(
-        database_url, esp.url, ENGAGE_MAIL_ESP_BATCH="true", CELERY_VISIBILITY_TIMEOUT="5"
+        database_url, esp.url, ENGAGE_MAIL_ESP_BATCH="true", CELERY_VISIBILITY_TIMEOUT="3600"
     ):
         # Stands in for ENGAGE_MAIL_STALE_CLAIM_MINUTES passing: claims older than the kill.
         emails_reconcile(stale_after=timezone.now() - killed_at + timedelta(milliseconds=1))
@@ -57,7 +58,9 @@ def one_kill(esp, database_url: str, people, eligible: set[str], label: str) -> 
         "sent_at_kill": at_kill,
         "lost": len(eligible - set(got)),
         "duplicated": sum(count - 1 for count in got.values() if count > 1),
-        "bound": settings.ENGAGE_MAIL_SEND_THREADS * 50 * int(WORKER_CONCURRENCY),
+        "bound": settings.ENGAGE_MAIL_SEND_THREADS
+        * settings.ENGAGE_MAIL_ESP_CALL_SIZE
+        * int(WORKER_CONCURRENCY),
     }
 
 

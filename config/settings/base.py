@@ -247,6 +247,9 @@ ENGAGE_MAIL_RATE_PER_SECOND = env.float("ENGAGE_MAIL_RATE_PER_SECOND", default=5
 ENGAGE_MAIL_BATCH_SIZE = env.int("ENGAGE_MAIL_BATCH_SIZE", default=500)
 # ESP calls one send task makes at once (threads waiting on the network, not on the CPU).
 ENGAGE_MAIL_SEND_THREADS = env.int("ENGAGE_MAIL_SEND_THREADS", default=4)
+# Rows per ESP call (SES takes up to 50). A send task claims one round of calls at a time, so
+# a worker killed mid-send repeats at most ENGAGE_MAIL_SEND_THREADS x this per process.
+ENGAGE_MAIL_ESP_CALL_SIZE = env.int("ENGAGE_MAIL_ESP_CALL_SIZE", default=10)
 # Invitation campaigns create invitations and emails this many stakeholders per transaction.
 ENGAGE_CAMPAIGN_CHUNK_SIZE = env.int("ENGAGE_CAMPAIGN_CHUNK_SIZE", default=2000)
 # Transient ESP errors (429, 5xx, network) are retried with exponential backoff and jitter.

@@ -27,6 +27,7 @@ import logging
 import queue
 import random
 import smtplib
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -407,7 +408,7 @@ def _esp_batches(connection, rows: list[OutboundEmail]) -> tuple[list[list], lis
     once per call, within the ESP's per-call limit) and rows to render here."""
     if not (settings.ENGAGE_MAIL_ESP_BATCH and getattr(connection, "supports_inline_batch", False)):
         return [], rows
-    limit = min(settings.ENGAGE_MAIL_BATCH_SIZE, getattr(connection, "max_batch_size", 50))
+    limit = _call_size(connection)
     groups: dict[str, list[list[OutboundEmail]]] = {}
     single = []
     for row in rows:
@@ -430,7 +431,7 @@ def _hand_over(connection, rows: list[OutboundEmail], record) -> None:
     each call's outcome as soon as it returns, in this thread (it writes to the database), so a
     worker killed here repeats at most the calls in flight."""
     batches, single = _esp_batches(connection, rows)
-    size = max(1, getattr(connection, "max_batch_size", 50))
+    size = _call_size(connection)
     calls = [(_send_esp_batch, batch) for batch in batches]
     calls += [(_send_one_by_one, single[at : at + size]) for at in range(0, len(single), size)]
     threads = min(max(1, settings.ENGAGE_MAIL_SEND_THREADS), len(calls))
@@ -574,18 +575,56 @@ def _record(results: _Results, rows: list[OutboundEmail], outcome: SendOutcome) 
         outcome.retry_in = max(outcome.retry_in, delay)
 
 
-def _claim_size() -> int:
-    """Rows claimed at once: ENGAGE_MAIL_BATCH_SIZE, but never more than the throttle lets go
-    in a quarter of the stale-claim time, so a live claim never looks like a dead worker's."""
-    size = max(1, settings.ENGAGE_MAIL_BATCH_SIZE)
+def _call_size(connection) -> int:
+    """Rows one ESP call (or one thread's run of single sends) takes: ENGAGE_MAIL_ESP_CALL_SIZE,
+    within the ESP's own limit. What a kill can repeat is at most this times the threads."""
+    return max(
+        1,
+        min(
+            settings.ENGAGE_MAIL_ESP_CALL_SIZE,
+            settings.ENGAGE_MAIL_BATCH_SIZE,
+            getattr(connection, "max_batch_size", 50),
+        ),
+    )
+
+
+def _claim_size(connection) -> int:
+    """Rows claimed at once: one round of ESP calls (ENGAGE_MAIL_SEND_THREADS calls of
+    ENGAGE_MAIL_ESP_CALL_SIZE), so rows are `sending` only while their call is about to go or in
+    flight; and never more than the throttle lets go in a quarter of the stale-claim time, so a
+    live claim never looks like a dead worker's."""
+    size = max(1, settings.ENGAGE_MAIL_SEND_THREADS) * _call_size(connection)
     rate = settings.ENGAGE_MAIL_RATE_PER_SECOND
     if rate <= 0:  # no throttle: a chunk goes as fast as the ESP answers
         return size
     return max(1, min(size, int(rate * stale_claim_after().total_seconds() / 4)))
 
 
+class _Lease:
+    """A running task's hold on the rows it has yet to claim: `claimed_at` set while they are
+    still `queued`, renewed as the task works through them. If the worker dies, its broker
+    message waits out the visibility timeout (an hour), but the reconcile sweep sees the hold
+    go stale after ENGAGE_MAIL_STALE_CLAIM_MINUTES and hands the rows to another task."""
+
+    def __init__(self, ids: list[int]):
+        self.ids = ids
+        self.renew_every = stale_claim_after().total_seconds() / 4
+        self.renewed = None
+
+    def keep(self, start: int) -> None:
+        now = time.monotonic()
+        if self.renewed is not None and now - self.renewed < self.renew_every:
+            return
+        self.renewed = now
+        OutboundEmail.objects.filter(pk__in=self.ids[start:], status=EmailStatus.QUEUED).update(
+            claimed_at=timezone.now()
+        )
+
+
 def emails_send_batch(*, email_ids: list[int]) -> SendOutcome:
-    """Send these queued emails, in chunks of ENGAGE_MAIL_BATCH_SIZE, at the throttled rate.
+    """Send these queued emails, claiming one round of ESP calls at a time (ENGAGE_MAIL_SEND_THREADS
+    x ENGAGE_MAIL_ESP_CALL_SIZE rows) and holding the rest (see _Lease), at the throttled rate.
+    After a transient ESP error no more rounds are claimed: the rest go in `outcome.retry`.
 
     Side effects: every row named that is still `queued` ends `sent`, `failed`, `suppressed`
     (consent withdrawn or address suppressed), or `queued` again for a retry (listed in
@@ -595,13 +634,24 @@ def emails_send_batch(*, email_ids: list[int]) -> SendOutcome:
     """
     outcome = SendOutcome()
     ids = list(dict.fromkeys(email_ids))
-    size = _claim_size()
+    lease = _Lease(ids)
     with mailers.default as connection:
+        size = _claim_size(connection)
         for start in range(0, len(ids), size):
+            lease.keep(start)
             rows = _claim(ids[start : start + size], outcome)
             if not rows:
                 continue
             _hand_over(connection, rows, lambda results, rows=rows: _record(results, rows, outcome))
+            if outcome.retry:
+                # The ESP is struggling: claim no more; the retry task takes the rest after its
+                # backoff, so they are released from this task's hold.
+                rest = ids[start + size :]
+                OutboundEmail.objects.filter(pk__in=rest, status=EmailStatus.QUEUED).update(
+                    claimed_at=None
+                )
+                outcome.retry.extend(rest)
+                break
     logger.info(
         "email batch done",
         extra={
@@ -644,7 +694,9 @@ def emails_reconcile(*, stale_after: timedelta | None = None) -> dict[str, list[
     A row marked owed (the broker was away when it was queued) gets its task queued now.
     A row `sending` for longer than `stale_after` (default ENGAGE_MAIL_STALE_CLAIM_MINUTES) becomes
     `sent` when there is evidence the ESP took it (a webhook event naming it, or the outbox file),
-    else `queued` again and is sent once more (`failed` once it has used ENGAGE_MAIL_MAX_ATTEMPTS). A row `queued` and untouched for longer than the
+    else `queued` again and is sent once more (`failed` once it has used ENGAGE_MAIL_MAX_ATTEMPTS).
+    A row still `queued` but held by a task (`claimed_at` set, see _Lease) for longer than
+    `stale_after` gets its task queued again: its worker died before reaching it. A row `queued` and untouched for longer than the
     stale time plus the longest retry backoff gets its task queued again (the claim makes a
     duplicate task harmless). Side effects: those status changes, and send tasks queued on commit.
     """
@@ -690,33 +742,41 @@ def emails_reconcile(*, stale_after: timedelta | None = None) -> dict[str, list[
             error="sent again after an interrupted hand-over",
             updated_at=now,
         )
+        # Rows a task held but never reached: its worker died before claiming them.
+        held = list(
+            OutboundEmail.objects.filter(
+                status=EmailStatus.QUEUED, claimed_at__lt=now - stale_after
+            ).values_list("pk", flat=True)[:10000]
+        )
+        OutboundEmail.objects.filter(pk__in=held).update(claimed_at=None)
         lost_cutoff = now - stale_after - timedelta(seconds=settings.ENGAGE_MAIL_RETRY_MAX_SECONDS)
         lost = list(
-            OutboundEmail.objects.filter(
-                status=EmailStatus.QUEUED, updated_at__lt=lost_cutoff
-            ).values_list("pk", flat=True)[:10000]
+            OutboundEmail.objects.filter(status=EmailStatus.QUEUED, updated_at__lt=lost_cutoff)
+            .exclude(pk__in=held)
+            .values_list("pk", flat=True)[:10000]
         )
         # Owed rows: the broker refused their task at commit. Cleared before queueing; a
         # refusal now marks them owed again (hand_to_broker), for the next sweep.
         owed = list(
             OutboundEmail.objects.filter(status=EmailStatus.QUEUED, owed_at__isnull=False)
-            .exclude(pk__in=lost)
+            .exclude(pk__in=lost + held)
             .values_list("pk", flat=True)[:10000]
         )
         OutboundEmail.objects.filter(pk__in=owed).update(owed_at=None)
-        to_queue = resend + lost + owed
+        to_queue = resend + held + lost + owed
         size = max(1, settings.ENGAGE_MAIL_BATCH_SIZE)
         for start in range(0, len(to_queue), size):
             chunk = to_queue[start : start + size]
             transaction.on_commit(
                 lambda chunk=chunk: hand_to_broker(emails_send_batch_task, chunk, chunk)
             )
-    if stale_ids or lost or owed:
+    if stale_ids or held or lost or owed:
         logger.warning(
             "mail reconciled",
             extra={
                 "settled": sorted(evidence),
                 "resent": resend,
+                "held": len(held),
                 "requeued": len(lost),
                 "owed": len(owed),
             },
@@ -725,6 +785,7 @@ def emails_reconcile(*, stale_after: timedelta | None = None) -> dict[str, list[
         "settled": sorted(evidence),
         "resent": resend,
         "failed": sorted(worn_out),
+        "held": held,
         "requeued": lost,
         "owed": owed,
     }

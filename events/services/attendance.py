@@ -31,16 +31,31 @@ def registration_mark_attended(
 ) -> Registration:
     """Mark a confirmed registrant as attended (or undo it). Idempotent: marking twice keeps the first time.
 
+    Side effect: a change (not a repeat) writes an audit row on the person's record (ids only), so
+    the staff log and their subject access show who checked them in or out, and when.
     Raises ValidationError for someone without a confirmed place.
     """
     registration = Registration.objects.select_for_update().get(pk=registration_id)
     if registration.status != RegistrationStatus.CONFIRMED:
         raise ValidationError(_("Only people with a confirmed place can be checked in."))
+    was_attended = registration.attended_at is not None
     if attended and registration.attended_at is None:
         registration.attended_at = timezone.now()
     elif not attended:
         registration.attended_at = None
     registration.save(update_fields=["attended_at"])
+    if was_attended != attended and registration.stakeholder_id:
+        audit_log(
+            actor=actor,
+            action=AuditAction.EDIT,
+            obj=registration.stakeholder,
+            detail={
+                "kind": "check-in",
+                "meeting_id": registration.meeting_id,
+                "registration_id": registration.pk,
+                "attended": attended,
+            },
+        )
     logger.info(
         "attendance marked",
         extra={

@@ -293,8 +293,66 @@ def test_a_stale_claim_found_in_the_outbox_is_settled(settings, tmp_path):
 
     result = sending.emails_reconcile()
 
-    assert result == {"settled": [email.pk], "resent": [], "failed": [], "requeued": [], "owed": []}
+    assert result == {
+        "settled": [email.pk],
+        "resent": [],
+        "failed": [],
+        "held": [],
+        "requeued": [],
+        "owed": [],
+    }
     assert len(list(settings.EMAIL_OUTBOX_DIR.glob("*.eml"))) == 1
+
+
+@pytest.mark.django_db
+def test_rows_a_dead_task_held_but_never_reached_are_sent_after_the_stale_time(
+    ses, settings, django_capture_on_commit_callbacks
+):
+    settings.ENGAGE_MAIL_STALE_CLAIM_MINUTES = 5
+    abandoned = queue_invitation(consented(), send=False)
+    in_hand = queue_invitation(consented(), send=False)
+    # A task held both (still queued); its worker died 6 minutes ago, the other is held now.
+    OutboundEmail.objects.filter(pk=abandoned.pk).update(
+        claimed_at=timezone.now() - dt.timedelta(minutes=6)
+    )
+    OutboundEmail.objects.filter(pk=in_hand.pk).update(claimed_at=timezone.now())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = sending.emails_reconcile()
+
+    assert result["held"] == [abandoned.pk]
+    assert OutboundEmail.objects.get(pk=abandoned.pk).status == EmailStatus.SENT
+    assert OutboundEmail.objects.get(pk=in_hand.pk).status == EmailStatus.QUEUED
+    assert len(ses.messages) == 1
+
+
+@pytest.mark.django_db
+def test_each_esp_call_takes_at_most_the_call_size(ses, settings):
+    # What a worker killed mid-call can repeat is this many rows per call in flight.
+    settings.ENGAGE_MAIL_ESP_CALL_SIZE = 3
+    ids = _bulk([consented() for _ in range(7)], send=False)
+
+    outcome = sending.emails_send_batch(email_ids=ids)
+
+    assert sorted(outcome.sent) == sorted(ids)
+    assert ses.calls == 3  # 3 + 3 + 1 destinations
+
+
+@pytest.mark.django_db
+def test_a_struggling_esp_stops_the_task_claiming_more_and_it_retries_the_rest(ses, settings):
+    settings.ENGAGE_MAIL_ESP_CALL_SIZE = 2
+    settings.ENGAGE_MAIL_SEND_THREADS = 1
+    ids = _bulk([consented() for _ in range(6)], send=False)
+    ses.fail_next(503)
+
+    outcome = sending.emails_send_batch(email_ids=ids)
+
+    assert ses.calls == 1  # the later rounds were not tried against a failing ESP
+    assert sorted(outcome.retry) == sorted(ids)
+    # All queued, none held: the retry task (after its backoff) owns them, not the sweep.
+    assert set(OutboundEmail.objects.filter(pk__in=ids).values_list("status", "claimed_at")) == {
+        (EmailStatus.QUEUED, None)
+    }
 
 
 @pytest.mark.django_db
@@ -336,7 +394,14 @@ def test_a_fresh_claim_is_left_alone(ses):
 
     result = sending.emails_reconcile()
 
-    assert result == {"settled": [], "resent": [], "failed": [], "requeued": [], "owed": []}
+    assert result == {
+        "settled": [],
+        "resent": [],
+        "failed": [],
+        "held": [],
+        "requeued": [],
+        "owed": [],
+    }
     email.refresh_from_db()
     assert email.status == EmailStatus.SENDING
 
@@ -400,6 +465,7 @@ def test_a_bulk_send_mails_every_eligible_person_once_in_esp_batches(
     ses, settings, esp_batch, django_capture_on_commit_callbacks
 ):
     settings.ENGAGE_MAIL_ESP_BATCH = esp_batch
+    settings.ENGAGE_MAIL_ESP_CALL_SIZE = 50
     eligible = [consented(first_name=f"Name{i}") for i in range(60)]
     no_consent = [StakeholderFactory() for _ in range(3)]
     withdrawn = consented()
@@ -532,6 +598,7 @@ def test_account_mail_goes_through_the_one_path_even_to_a_suppressed_address(
 def test_a_chunk_handed_over_in_parallel_calls_records_each_calls_outcome(ses, settings):
     settings.ENGAGE_MAIL_ESP_BATCH = True
     settings.ENGAGE_MAIL_SEND_THREADS = 3
+    settings.ENGAGE_MAIL_ESP_CALL_SIZE = 50
     people = [consented(first_name=f"Name{i}") for i in range(120)]
     ids = _bulk(people, send=False)
     ses.fail_next(503)  # one of the three SES calls (50, 50 and 20 people) fails

@@ -24,7 +24,9 @@ from feedback.forms_moderation import BulkForm, ModerationFilterForm, PointEditF
 from feedback.models import Point
 
 _EDIT = ("events.view_meeting", "events.change_meeting")
-PAGE_SIZE = 50
+# A page a moderator can work through; the filters find the rest.
+PAGE_SIZE = 25
+_SHORT = 80
 
 
 def _back(request, meeting_pk: int):
@@ -60,7 +62,12 @@ def moderation(request, pk: int):
     page = Paginator(selectors.moderation_list(meeting_id=pk, filters=filters), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    short: dict[int, str] = {}
     for point in page:
+        text = point.question.text
+        point.question_short = short.setdefault(
+            point.question_id, text if len(text) <= _SHORT else text[: _SHORT - 1] + "…"
+        )
         point.segments = selectors.text_segments(point.text, point.pii_flags)
         point.open_flags = [(i, f) for i, f in enumerate(point.pii_flags) if not f.get("dismissed")]
     query = request.GET.copy()
@@ -75,7 +82,10 @@ def moderation(request, pk: int):
             "counts": selectors.moderation_counts(meeting_id=pk),
             "query": query.urlencode(),
             "here": request.get_full_path(),
-            "states": ModerationState,
+            # Built once, not per point: the page links to up to PAGE_SIZE points.
+            "review_prefix": reverse(
+                "feedback:staff_point_review", kwargs={"pk": pk, "point_id": 0}
+            ).removesuffix("0/"),
         },
     )
 
@@ -101,6 +111,18 @@ def moderation_check(request, pk: int):
 @require_POST
 def moderation_bulk(request, pk: int):
     meeting = get_object_or_404(Meeting, pk=pk)
+    if request.POST.get("do"):
+        # A button on one point of the list: "approve:12", "redact:12:0", "dismiss:12".
+        action, _sep, rest = request.POST["do"].partition(":")
+        point_id, _sep, flag = rest.partition(":")
+        point = get_object_or_404(
+            Point,
+            pk=int(point_id) if point_id.isdigit() else 0,
+            session__meeting_id=pk,
+            deleted_at__isnull=True,
+        )
+        _point_do(request, point, action, flag)
+        return _back(request, pk)
     form = BulkForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -168,7 +190,11 @@ def _of_meeting(meeting_pk: int, ids: list[int]) -> list[int]:
 @require_POST
 def point_action(request, pk: int, point_id: int):
     point = get_object_or_404(Point, pk=point_id, session__meeting_id=pk, deleted_at__isnull=True)
-    action = request.POST.get("action", "")
+    _point_do(request, point, request.POST.get("action", ""), request.POST.get("flag", ""))
+    return _back(request, pk)
+
+
+def _point_do(request, point: Point, action: str, flag: str) -> None:
     try:
         if action == "approve":
             approved, _flagged = services.points_approve(point_ids=[point.pk], actor=request.user)
@@ -183,7 +209,6 @@ def point_action(request, pk: int, point_id: int):
             services.point_return(point_id=point.pk, actor=request.user)
             messages.success(request, _("Point returned to review."))
         elif action == "redact":
-            flag = request.POST.get("flag", "")
             services.point_redact(
                 point_id=point.pk,
                 actor=request.user,
@@ -197,7 +222,6 @@ def point_action(request, pk: int, point_id: int):
             messages.error(request, _("Choose what to do with the point."))
     except ValidationError as error:
         _flash(request, error)
-    return _back(request, pk)
 
 
 @permission_required(*_EDIT)

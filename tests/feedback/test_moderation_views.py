@@ -89,7 +89,7 @@ def test_the_list_takes_the_same_queries_for_any_number_of_points(
     with django_assert_num_queries(9):
         response = staff_client.get(_list_url(meeting))
 
-    assert len(response.context["page"]) == min(2 * size, 50)
+    assert len(response.context["page"]) == min(2 * size, 25)
     assert response.context["counts"]["flagged"] == size
 
 
@@ -308,3 +308,28 @@ def test_staff_roles_moderate(client, role_users, role, meeting, question):
     assert listed.status_code == 200
     assert point.moderation == ModerationState.APPROVED
     assert point.revisions.get().by == role_users[role]
+
+
+def test_the_buttons_on_each_point_of_the_list_act_on_that_point_only(
+    staff_client, meeting, question
+):
+    flagged = PointFactory(question=question, text="Ring 07911 123456 about it")
+    plain, ticked = PointFactory(question=question), PointFactory(question=question)
+    staff_client.get(_list_url(meeting))
+    bulk = reverse("feedback:staff_moderation_bulk", kwargs={"pk": meeting.pk})
+    page = staff_client.get(_list_url(meeting)).content.decode()
+
+    staff_client.post(bulk, {"do": f"redact:{flagged.pk}:0", "point": [ticked.pk]})
+    staff_client.post(bulk, {"do": f"approve:{plain.pk}", "point": [ticked.pk]})
+    foreign = staff_client.post(bulk, {"do": f"approve:{PointFactory().pk}"})
+
+    for point in (flagged, plain, ticked):
+        point.refresh_from_db()
+    assert f'name="do" value="approve:{plain.pk}"' in page
+    assert f'name="do" value="redact:{flagged.pk}:0"' in page
+    assert flagged.text == "Ring [phone number removed] about it"
+    assert (plain.moderation, ticked.moderation) == (
+        ModerationState.APPROVED,
+        ModerationState.PENDING,
+    )
+    assert foreign.status_code == 404

@@ -50,3 +50,19 @@ def test_demo_has_captured_points_in_every_breakout_with_themes(capsys):
     assert set(points.values_list("session__kind", flat=True)) == {"breakout"}
     assert set(Theme.objects.values_list("name", flat=True)) >= {"Trust", "Openness", "Youth"}
     assert all(p.revisions.count() == 1 for p in points)
+
+
+@pytest.mark.django_db
+def test_demo_report_is_a_published_version_drawn_from_the_points(client):
+    from django.urls import reverse
+
+    from feedback.models import ReportVersion
+
+    call_command("demo")
+
+    version = ReportVersion.objects.get(report__meeting__slug="2021-07-public-review")
+    page = client.get(reverse("feedback:meeting_record", kwargs={"slug": "2021-07-public-review"}))
+    headings = [section["heading"] for section in version.document["sections"]]
+    assert version.number == 1
+    assert "Introduction / Overview" in headings
+    assert "Download this report" in page.content.decode()

@@ -51,8 +51,8 @@ class DraftRules:
 
     suppress_below: int = 5
     recurring_min_questions: int = 2
-    points_per_theme: int = 5
-    untagged_per_question: int = 15
+    points_per_theme: int = 3
+    untagged_per_question: int = 10
 
 
 def count_text(count: int, *, suppress_below: int) -> str:

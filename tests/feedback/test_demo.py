@@ -65,3 +65,21 @@ def test_demo_has_survey_answers_for_the_past_meeting(capsys):
     assert results["responses"] == 12 and results["identified"] == 0
     assert rating["ratings"]["average"] == 3.9
     assert dict(results["equality"][0]["rows"])["18 to 24"] == "fewer than 5"
+
+
+@pytest.mark.django_db
+def test_demo_report_is_a_published_version_drawn_from_the_points(client):
+    from django.urls import reverse
+
+    from feedback.models import ReportVersion
+
+    call_command("demo")
+
+    version = ReportVersion.objects.get(report__meeting__slug="2021-07-public-review")
+    page = client.get(reverse("feedback:meeting_record", kwargs={"slug": "2021-07-public-review"}))
+    headings = [section["heading"] for section in version.document["sections"]]
+    assert version.number == 1
+    assert "Introduction / Overview" in headings
+    assert "Download this report" in page.content.decode()
+    # Drawn from the captured points, which the demo shows as reviewed.
+    assert "share the footage with communities" in page.content.decode()

@@ -388,3 +388,50 @@ def test_publishing_now_tells_the_consenting_place_holders(
     report.refresh_from_db()
     assert report.notified_at is not None
     assert [message.to[0] for message in mail.outbox] == [told.stakeholder.email]
+
+
+# --- Staff pages ------------------------------------------------------------------------------
+
+
+def test_staff_write_the_draft_edit_it_and_preview_it(client, engagement_team, meeting):
+    _captured(meeting)
+    client.force_login(engagement_team)
+    page = reverse("feedback:staff_report", kwargs={"pk": meeting.pk})
+
+    generated = client.post(reverse("feedback:staff_report_generate", kwargs={"pk": meeting.pk}))
+    report = MeetingReport.objects.get(meeting=meeting)
+    saved = client.post(
+        page,
+        {
+            "title": "What we heard",
+            "body": "Our introduction.",
+            "draft": report.draft + "\n## Next steps\n\n- We will write to everyone.",
+        },
+    )
+    preview = client.get(
+        reverse("feedback:staff_report_preview", kwargs={"pk": meeting.pk, "kind": "docx"})
+    )
+
+    assert generated.status_code == saved.status_code == 302
+    report.refresh_from_db()
+    assert report.publish_at is None  # editing never publishes
+    facts = docx_facts(preview.content)
+    assert facts.styled("Heading 2")[-1] == "Next steps"
+    assert facts.styled("Heading 1") == ["What we heard"]
+
+
+def test_staff_save_without_a_title_shows_the_error_and_keeps_the_draft(
+    client, engagement_team, meeting
+):
+    report = services.meeting_report_draft_generate(meeting_id=meeting.pk, actor=None)
+    client.force_login(engagement_team)
+
+    response = client.post(
+        reverse("feedback:staff_report", kwargs={"pk": meeting.pk}),
+        {"title": "", "body": "", "draft": "## Changed"},
+    )
+
+    assert response.status_code == 200
+    assert "<title>Error:" in response.content.decode()
+    assert 'href="#id_title"' in response.content.decode()
+    assert MeetingReport.objects.get(pk=report.pk).draft == report.draft

@@ -43,20 +43,3 @@ def meeting_sections(*, page: str, meeting, request=None) -> list[Section]:
         if section is not None:
             sections.append(section)
     return sections
-
-
-# --- The survey link in events' survey email ---------------------------------------------------
-# The survey belongs to feedback; events' email asks it for the link of one registration.
-
-SurveyUrlProvider = Callable[..., str]
-_SURVEY_URL: list[SurveyUrlProvider] = []
-
-
-def register_survey_url(provider: SurveyUrlProvider) -> None:
-    """Set `provider(registration=...)`, returning the absolute survey URL for a registration."""
-    _SURVEY_URL[:] = [provider]
-
-
-def survey_url(*, registration) -> str | None:
-    """The survey link for this registration, or None when no app offers a survey."""
-    return _SURVEY_URL[0](registration=registration) if _SURVEY_URL else None

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from engage import links
 from engage.mail.rendering import absolute_url
-from events.sections import Section, register_meeting_section, register_survey_url
+from events.sections import Section, register_meeting_section
 from feedback.selectors import meeting_record_summary
 from feedback.selectors.survey import attendee_survey_links
 
@@ -56,4 +56,3 @@ def register() -> None:
     register_meeting_section(page="public", name="feedback.survey", provider=_public_survey)
     register_meeting_section(page="staff", name="feedback.record", provider=_staff_record)
     register_meeting_section(page="staff", name="feedback.survey", provider=_staff_survey)
-    register_survey_url(survey_link)

@@ -10,7 +10,13 @@
 from feedback.models.capture import MeetingTheme, Point, PointRevision, SessionCapture, Theme
 from feedback.models.chat_import import ChatImport
 from feedback.models.questions import QuestionTemplate
-from feedback.models.record import MeetingReport, Publishable, Response, published_q
+from feedback.models.record import (
+    MeetingReport,
+    Publishable,
+    ReportVersion,
+    Response,
+    published_q,
+)
 from feedback.models.survey import (
     EqualityAnswer,
     MeetingSurvey,
@@ -32,6 +38,7 @@ __all__ = [
     "PointRevision",
     "Publishable",
     "QuestionTemplate",
+    "ReportVersion",
     "Response",
     "SessionCapture",
     "Theme",

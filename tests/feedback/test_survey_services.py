@@ -9,9 +9,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from engage.rights import stakeholder_erase, subject_data_providers
-from events.notifications import registration_survey_send
 from feedback.enums import SurveyQuestionKind
 from feedback.models import EqualityAnswer, MeetingSurvey, SurveyAnswer, SurveyResponse
+from feedback.notifications import registration_survey_send
 from feedback.selectors.survey import equality_results, respondent_key, survey_results
 from feedback.services.survey import (
     Answer,

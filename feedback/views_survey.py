@@ -42,6 +42,8 @@ def _refused(request, meeting: Meeting, refused: SurveyRefused, survey=None):
             "reason": refused.reason,
             "closed_at": survey.close_time(meeting) if survey else None,
             "login_url": reverse("account_login") + "?" + urlencode({"next": request.path}),
+            # An expired link may ask for a fresh one, mailed to the address on file.
+            "token": request.GET.get("t", "") if refused.reason == "expired" else "",
         },
         status=_REFUSED_STATUS[refused.reason],
     )

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from events.enums import AnswerSource
 from events.models import DiscussionQuestion, Meeting
@@ -38,9 +39,12 @@ from feedback.services.chat_import import chat_imports_tidy
 
 logger = logging.getLogger(__name__)
 
-OVERALL_RATING = "Overall, how would you rate the meeting?"
-AREA_QUESTION = "Which area of London are you from?"
-CHANGE_ONE_THING = "If you could have changed one thing about this meeting, what would it be?"
+# Marked for translation here, translated when a survey is made (its questions are stored text).
+OVERALL_RATING = gettext_noop("Overall, how would you rate the meeting?")
+AREA_QUESTION = gettext_noop("Which area of London are you from?")
+CHANGE_ONE_THING = gettext_noop(
+    "If you could have changed one thing about this meeting, what would it be?"
+)
 
 
 class SurveyClosed(ValidationError):

@@ -1,6 +1,7 @@
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.urls import reverse
 
 from engage.models import Area
 
@@ -53,7 +54,7 @@ def test_demo_has_captured_points_in_every_breakout_with_themes(capsys):
 
 
 @pytest.mark.django_db
-def test_demo_has_survey_answers_for_the_past_meeting(capsys):
+def test_demo_has_survey_answers_for_the_past_meeting(capsys, client, engagement_team):
     from feedback.models import MeetingSurvey
     from feedback.selectors.survey import survey_results
 
@@ -65,6 +66,9 @@ def test_demo_has_survey_answers_for_the_past_meeting(capsys):
     assert results["responses"] == 12 and results["identified"] == 0
     assert rating["ratings"]["average"] == 3.9
     assert dict(results["equality"][0]["rows"])["18 to 24"] == "fewer than 5"
+    client.force_login(engagement_team)
+    page = client.get(reverse("feedback:staff_survey_results", args=[survey.meeting_id]))
+    assert "12 responses to the survey" in page.content.decode()
 
 
 @pytest.mark.django_db

@@ -317,3 +317,22 @@ def test_a_cancelled_meeting_takes_no_feedback(client):
     page = client.get(_url(meeting, token))
 
     assert "This survey has closed" in page.content.decode()
+
+
+def test_an_expired_link_can_ask_for_a_fresh_one_that_opens_the_survey(client, settings):
+    from engage.models import OutboundEmail
+
+    meeting = past_meeting()
+    registration = RegistrationFactory(meeting=meeting)
+    settings.ENGAGE_LINK_SURVEY_DAYS = -1
+    token = survey_token(registration)
+    page = client.get(_url(meeting, token)).content.decode()
+
+    client.post(reverse("engage:link_renew"), {"token": token, "purpose": "survey"})
+    settings.ENGAGE_LINK_SURVEY_DAYS = 90
+    email = OutboundEmail.objects.get(stakeholder=registration.stakeholder)
+    fresh = email.body_text.split("http://testserver", 1)[1].split()[0]
+
+    assert "Email me a fresh link" in page
+    assert fresh.startswith(f"/meetings/{meeting.slug}/survey/?t=")
+    assert client.get(fresh).status_code == 200

@@ -47,3 +47,8 @@ class AnswerSource(models.TextChoices):
     CAPTURE = "capture", _("Breakout capture")
     SESSION_FEEDBACK = "session_feedback", _("Session feedback")
     SURVEY = "survey", _("Post-meeting survey")
+
+
+class MeetingChangeKind(models.TextChoices):
+    CHANGED = "changed", _("Changed")
+    CANCELLED = "cancelled", _("Cancelled")

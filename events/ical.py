@@ -11,6 +11,7 @@ first of two.
 """
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
@@ -37,7 +38,10 @@ def _zone() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 
-def _transitions(zone: ZoneInfo, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
+# Cached: the search walks every day of three years, and a meeting change builds one calendar per
+# registrant (2,000 of them spent half their time here). The answer depends on its arguments only.
+@functools.lru_cache(maxsize=64)
+def _transitions(zone: ZoneInfo, start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, ...]:
     """UTC instants in [start, end) at which the zone's offset changes, to the second."""
     found = []
     step = dt.timedelta(days=1)
@@ -54,7 +58,7 @@ def _transitions(zone: ZoneInfo, start: dt.datetime, end: dt.datetime) -> list[d
                     high = mid
             found.append(high.replace(microsecond=0))
         here = there
-    return found
+    return tuple(found)
 
 
 def vtimezone(*, zone: ZoneInfo, years: Iterable[int]) -> Timezone:

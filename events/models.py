@@ -11,6 +11,7 @@ from engage.models import Area, Segment, Stakeholder
 from events.enums import (
     AnswerSource,
     CampaignStatus,
+    MeetingChangeKind,
     MeetingFormat,
     MeetingStatus,
     PanelQuestionStatus,
@@ -89,6 +90,37 @@ class Meeting(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("events:meeting_detail", kwargs={"slug": self.slug})
+
+
+class MeetingChange(models.Model):
+    """A change (or the cancellation) of a meeting that people must be told about, at the
+    calendar SEQUENCE it raised the meeting to. Written by the staff request under the meeting
+    lock; the notices are fanned out by a task after commit. A newer change of the same meeting
+    supersedes this one (`superseded_at`): its notices not yet queued are never queued, and its
+    queued ones are withdrawn. Holds no personal data (labels and new values of meeting fields).
+    """
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="changes")
+    sequence = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20, choices=MeetingChangeKind.choices)
+    # Field label -> its new value, as text, as the update email lists them.
+    changes = models.JSONField(default=dict, blank=True)
+    tell_registrants = models.BooleanField(default=True)
+    tell_facilitators = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    fanned_out_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["meeting", "sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "sequence"], name="meeting_change_once_per_sequence"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id}:{self.sequence} {self.kind}"
 
 
 class Session(models.Model):
@@ -195,7 +227,7 @@ class Registration(models.Model):
     reminders_sent = models.JSONField(default=list, blank=True)
     joining_instructions_sent_at = models.DateTimeField(null=True, blank=True)
     survey_sent_at = models.DateTimeField(null=True, blank=True)
-    # The email this registration is owed and not yet queued (events.notifications
+    # The email this registration is owed and not yet queued (events.notices.registration
     # REGISTRATION_NOTICES), or "": written with the change it announces, cleared by the sender.
     notice_pending = models.CharField(max_length=20, blank=True, default="")
 

@@ -1,7 +1,14 @@
-"""Celery entry points for events. Thin: they take ids, load rows and call one service or hook."""
+"""Celery entry points for events. Thin: they take ids, load rows and call one service or hook.
+
+events.notices queues these tasks from inside functions (the task <-> service pair), so it is
+imported here at the top; events.services is imported inside each task for the same reason the
+other way round (it queues the registration wake and the campaign fan-out).
+"""
 
 from celery import shared_task
 from django.db import OperationalError
+
+from events import notices
 
 # --- Registration (public side) -----------------------------------------------------------------
 
@@ -16,9 +23,7 @@ from django.db import OperationalError
 def registration_notices_send_task() -> int:
     """Queue the email each registration is owed (confirmed, waiting list, offer, cancelled).
     Woken after a registration changes, and run by beat as a sweep."""
-    from events.notifications import registration_notices_send
-
-    return registration_notices_send()
+    return notices.registration_notices_send()
 
 
 @shared_task(name="events.expire_offers", acks_late=True)
@@ -67,30 +72,38 @@ def start_due_campaigns_task() -> list[int]:
 @shared_task(name="events.send_reminders", acks_late=True)
 def send_reminders_task() -> int:
     """Beat job: reminders before each meeting (Meeting.reminder_days, 7 and 1 by default)."""
-    from events.notifications import reminders_send_due
-
-    return reminders_send_due()
+    return notices.reminders_send_due()
 
 
 @shared_task(name="events.notify_prereading", acks_late=True)
 def notify_prereading_task() -> int:
     """Beat job: tell registrants about pre-reading that has reached its publish time."""
-    from events.notifications import prereading_notify_due
-
-    return prereading_notify_due()
+    return notices.prereading_notify_due()
 
 
 @shared_task(name="events.send_joining_instructions", acks_late=True)
 def send_joining_instructions_task() -> int:
     """Beat job: the join link for online and hybrid meetings, a day ahead."""
-    from events.notifications import joining_instructions_send_due
-
-    return joining_instructions_send_due()
+    return notices.joining_instructions_send_due()
 
 
-@shared_task(name="events.send_surveys", acks_late=True)
-def send_surveys_task() -> int:
-    """Beat job: the post-meeting feedback request, a couple of hours after each meeting."""
-    from events.notifications import surveys_send_due
+# --- Meeting change and cancellation notices ---------------------------------------------------
 
-    return surveys_send_due()
+
+@shared_task(
+    name="events.meeting_change_fan_out",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def meeting_change_fan_out_task(change_id: int) -> int:
+    """Queue one recorded meeting change's notices to its registrants and facilitators. Safe to
+    redeliver: every email is keyed (meeting, SEQUENCE, recipient)."""
+    return notices.meeting_change_fan_out(change_id=change_id)
+
+
+@shared_task(name="events.meeting_changes_fan_out_due", acks_late=True)
+def meeting_changes_fan_out_due_task() -> int:
+    """Beat job: fan out any recorded meeting change whose task was lost."""
+    return notices.meeting_changes_fan_out_due()

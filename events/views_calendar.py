@@ -6,7 +6,7 @@ from django.views.decorators.http import require_GET
 from events import ical
 from events.enums import MeetingStatus, RegistrationStatus
 from events.models import Meeting, Registration
-from events.notifications import meeting_url
+from events.notices import meeting_url
 
 
 def _ics_response(text: str, *, filename: str, max_age: int) -> HttpResponse:

@@ -1,5 +1,5 @@
-"""Telling the people who held a place at a meeting that its record is published: the summary
-report, and the responses ("you said, we did").
+"""Telling the people who held a place at a meeting that its record is published (the summary
+report, and the responses: "you said, we did"), and asking those who came for their feedback.
 
 Scheduled sends, run by beat (feedback.tasks). Each is idempotent through `notified_at` on the
 business row, read and written under select_for_update in the transaction that queues the mail,
@@ -8,7 +8,7 @@ key as a second guard. All mail goes through engage.mail.services.
 
 Purpose: both emails go under "meeting-invitations" ("invitations to public review meetings and
 updates about them"), the consent the registration form asks for. They are not about the person's
-own registration (the registrant emails in events.notifications carry no purpose for that reason),
+own registration (the registrant emails in events.notices carry no purpose for that reason),
 so they need a consent; the meeting's record is an update about that meeting. "action-plan-news"
 is for the plan-wide progress updates sent to the whole list. Only place holders whose consent is
 given now are queued, and the mail path checks it again when it sends, so a withdrawal in between
@@ -25,12 +25,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from engage.enums import PURPOSE_MEETING_INVITATIONS
-from engage.mail.services import BulkRecipient, emails_queue_bulk
+from engage.mail.services import BulkRecipient, email_queue, emails_queue_bulk
 from engage.models import Stakeholder
 from engage.selectors import stakeholders_filter_consent
-from events.enums import MeetingStatus
-from events.models import Meeting
-from events.notifications import meeting_when_text
+from events.enums import MeetingStatus, RegistrationStatus
+from events.models import Meeting, Registration
+from events.notices import marker_send, meeting_url, meeting_when_text, registrant_context
 from feedback.enums import ResponseStatus
 from feedback.models import MeetingReport, Response, published_q
 from feedback.selectors import meeting_place_holders
@@ -196,3 +196,83 @@ def responses_published_notify_due(*, now: _dt.datetime | None = None) -> int:
         meeting_responses_notify(meeting_id=meeting_id, now=now)
         for meeting_id in sorted(set(meeting_ids))
     )
+
+
+# --- Post-meeting survey -----------------------------------------------------------------------
+# The survey goes this long after the meeting ends, and not at all once this window has passed.
+SURVEY_DELAY = _dt.timedelta(hours=2)
+SURVEY_WINDOW = _dt.timedelta(days=14)
+SURVEY_TEMPLATE = "feedback/survey"
+
+
+def _survey_audience(meeting_id: int):
+    """Confirmed registrants who were checked in; everyone confirmed if nobody was checked in."""
+    confirmed = Registration.objects.filter(
+        meeting_id=meeting_id, status=RegistrationStatus.CONFIRMED
+    )
+    attended = confirmed.filter(attended_at__isnull=False)
+    return attended if attended.exists() else confirmed
+
+
+def _survey_due(registration: Registration, now: _dt.datetime) -> bool:
+    meeting = registration.meeting
+    return (
+        registration.status == RegistrationStatus.CONFIRMED
+        and meeting.status in _PUBLIC
+        and meeting.end + SURVEY_DELAY <= now
+        and meeting.end + SURVEY_WINDOW >= now
+    )
+
+
+def registration_survey_send(*, registration_id: int, now: _dt.datetime | None = None) -> bool:
+    """Send the post-meeting feedback request, once per registration.
+
+    The email links to the meeting page's feedback section. It is about the person's own place,
+    so it carries no purpose, as the other registrant emails. Side effects: sets
+    Registration.survey_sent_at under a row lock and queues one email (feedback/survey, dedupe
+    key "survey:<registration>"). Returns whether it sent.
+    """
+    now = now or timezone.now()
+
+    def send(registrations: list[Registration]) -> bool:
+        (registration,) = registrations
+        email_queue(
+            to_email=registration.stakeholder.email,
+            template=SURVEY_TEMPLATE,
+            context={
+                **registrant_context(registration),
+                "feedback_url": f"{meeting_url(registration.meeting)}#feedback",
+            },
+            stakeholder=registration.stakeholder,
+            dedupe_key=f"survey:{registration.pk}",
+        )
+        return True
+
+    sent = bool(
+        marker_send(
+            rows=Registration.objects.filter(pk=registration_id),
+            marker="survey_sent_at",
+            now=now,
+            related=("meeting", "stakeholder"),
+            due=lambda registration: _survey_due(registration, now),
+            send=send,
+        )
+    )
+    if sent:
+        logger.info("survey request queued", extra={"registration_id": registration_id})
+    return sent
+
+
+def surveys_send_due(*, now: _dt.datetime | None = None) -> int:
+    """Send the post-meeting survey email for meetings that ended recently (beat). Returns how
+    many went."""
+    now = now or timezone.now()
+    meeting_ids = Meeting.objects.filter(
+        status__in=_PUBLIC, end__lte=now - SURVEY_DELAY, end__gte=now - SURVEY_WINDOW
+    ).values_list("pk", flat=True)
+    sent = 0
+    for meeting_id in list(meeting_ids):
+        ids = _survey_audience(meeting_id).filter(survey_sent_at__isnull=True)
+        for pk in list(ids.order_by("pk").values_list("pk", flat=True)):
+            sent += registration_survey_send(registration_id=pk, now=now)
+    return sent

@@ -21,7 +21,7 @@ from django.utils import timezone
 from engage.enums import EmailStatus
 from engage.mail.rendering import absolute_url
 from engage.mail.services import email_queue
-from events.notifications import meeting_when_text
+from events.notices import meeting_when_text
 from feedback.enums import RESPONSE_CLOSED
 from feedback.models import Response, UpdateRound
 from feedback.services.plan import owner_update_email

@@ -298,11 +298,23 @@ class _Results:
         self.transient.update(other.transient)
 
 
+def _withdrawn(row: OutboundEmail) -> bool:
+    """A calendar update claimed with its batch may be withdrawn before its turn comes (a newer
+    SEQUENCE of the same entry supersedes it: events.notices.changes); it is looked at again just
+    before its ESP call. Only rows with a calendar part, so a campaign pays nothing for it."""
+    if not row.calendar:
+        return False
+    return not OutboundEmail.objects.filter(pk=row.pk, status=EmailStatus.SENDING).exists()
+
+
 def _send_one_by_one(connection, rows: list[OutboundEmail], emit) -> None:
     """One ESP call per row; each outcome goes to `emit` as soon as the call returns."""
     throttle_wait(len(rows))
     for index, row in enumerate(rows):
         results = _Results()
+        if _withdrawn(row):
+            logger.info("email withdrawn before sending", extra={"email_id": row.pk})
+            continue
         try:
             # Rendering sits inside the try: a template error fails this row, never the batch.
             if _render_here(row):

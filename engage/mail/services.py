@@ -163,9 +163,12 @@ class BulkRecipient:
     template); keep them plain text, since the ESP may substitute them into a batch skeleton."""
 
     to_email: str
-    stakeholder_id: int
+    stakeholder_id: int | None
     values: dict = field(default_factory=dict)
     dedupe_key: str | None = None
+    # This recipient's own iCalendar part (their copy of a meeting), sent with the send's
+    # `calendar_method`; a row with one is rendered here, never in an ESP-side batch.
+    calendar: str = ""
 
 
 def emails_queue_bulk(
@@ -173,7 +176,8 @@ def emails_queue_bulk(
     template: str,
     context: dict,
     recipients: Iterable[BulkRecipient],
-    purpose_slug: str,
+    purpose_slug: str | None,
+    calendar_method: str = "",
     send: bool = True,
 ) -> list[int]:
     """Persist one email per recipient and queue batch send tasks after commit.
@@ -185,9 +189,12 @@ def emails_queue_bulk(
     `send=False`, one `engage.mail.send_batch` task per ENGAGE_MAIL_BATCH_SIZE ids, on commit.
     When every recipient has a dedupe key, each block of 10,000 commits (and starts sending) on
     its own, outside a caller's transaction; otherwise the rows are created all or nothing.
+    Without a purpose (a notice about the person's own place, or operational mail to staff) no
+    consent is asked at send time; a recipient without a stakeholder gets no preferences footer.
+    With `calendar_method`, each recipient's `calendar` goes with their email as that METHOD.
     Returns the ids. Raises ConsentPurpose.DoesNotExist for an unknown purpose.
     """
-    purpose = ConsentPurpose.objects.get(slug=purpose_slug)
+    purpose = ConsentPurpose.objects.get(slug=purpose_slug) if purpose_slug else None
     recipients = list(recipients)
     insert = _insert_bulk_postgresql if connection.vendor == "postgresql" else _insert_bulk
     # Statements of a bounded size: the SQL for 100,000 rows at once held hundreds of megabytes.
@@ -204,7 +211,11 @@ def emails_queue_bulk(
         for chunk in chunks:
             with transaction.atomic():
                 chunk_ids = insert(
-                    template=template, context=context, recipients=chunk, purpose=purpose
+                    template=template,
+                    context=context,
+                    recipients=chunk,
+                    purpose=purpose,
+                    calendar_method=calendar_method,
                 )
                 if send:
                     emails_send_batch_queue(email_ids=sorted(chunk_ids))
@@ -213,7 +224,13 @@ def emails_queue_bulk(
         # Without keys a repeated call could not tell what was already queued: all or nothing.
         with transaction.atomic():
             for chunk in chunks:
-                ids += insert(template=template, context=context, recipients=chunk, purpose=purpose)
+                ids += insert(
+                    template=template,
+                    context=context,
+                    recipients=chunk,
+                    purpose=purpose,
+                    calendar_method=calendar_method,
+                )
         if send:
             emails_send_batch_queue(email_ids=sorted(ids))
     ids.sort()
@@ -226,16 +243,25 @@ _BULK_STATEMENT_ROWS = 10_000
 _BULK_VARYING = ("stakeholder_id", "to_email", "context", "dedupe_key")
 
 
-def emails_insert_sql(*, template: str, context: dict, purpose, source: str) -> tuple[str, dict]:
+def emails_insert_sql(
+    *, template: str, context: dict, purpose, source: str, calendar_method: str = ""
+) -> tuple[str, dict]:
     """PostgreSQL: the INSERT that queues one email per row of the relation `source`, and its
     named parameters (all starting `email_`), for a caller that writes rows of its own in the
     same statement (a campaign's invitations, in a data-modifying WITH). `source` has the columns
     stakeholder_id, to_email, recipient (jsonb: the `recipient` values of `emails_queue_bulk`)
-    and dedupe_key. A row whose dedupe key already has an email is skipped. The statement returns
+    and dedupe_key (and calendar, text, when `calendar_method` is given: each row's own calendar
+    part). A row whose dedupe key already has an email is skipped. The statement returns
     (id, stakeholder_id, dedupe_key) of each email it created; the caller hands the ids to
     `emails_send_batch_queue`. Nothing is rendered now.
     """
-    shape = OutboundEmail(purpose=purpose, template=template, queued_at=timezone.now())
+    shape = OutboundEmail(
+        purpose=purpose,
+        template=template,
+        queued_at=timezone.now(),
+        calendar_method=calendar_method,
+    )
+    varying = (*_BULK_VARYING, "calendar") if calendar_method else _BULK_VARYING
     columns, select, params = [], [], {}
     for model_field in OutboundEmail._meta.concrete_fields:
         if model_field.primary_key:
@@ -249,7 +275,7 @@ def emails_insert_sql(*, template: str, context: dict, purpose, source: str) -> 
                 f"jsonb_build_object('recipient', src.recipient) || CAST(%({name})s AS jsonb)"
             )
             params[name] = json.dumps({k: v for k, v in context.items() if k != "recipient"})
-        elif model_field.attname in _BULK_VARYING:
+        elif model_field.attname in varying:
             select.append(f"src.{column}")
         else:
             value = model_field.get_db_prep_save(model_field.pre_save(shape, add=True), connection)
@@ -266,7 +292,9 @@ def emails_insert_sql(*, template: str, context: dict, purpose, source: str) -> 
     return sql, params
 
 
-def _insert_bulk_postgresql(*, template, context, recipients, purpose) -> list[int]:
+def _insert_bulk_postgresql(
+    *, template, context, recipients, purpose, calendar_method
+) -> list[int]:
     """One INSERT ... SELECT from one JSON document holding every recipient. bulk_create built a
     model instance and prepared twenty values per row, and per-column arrays were quoted element
     by element (client-side binding); either cost more than the insert itself."""
@@ -275,7 +303,9 @@ def _insert_bulk_postgresql(*, template, context, recipients, purpose) -> list[i
         context=context,
         purpose=purpose,
         source="(SELECT * FROM jsonb_to_recordset(CAST(%(recipients)s AS jsonb)) "
-        "AS v(stakeholder_id bigint, to_email text, recipient jsonb, dedupe_key text))",
+        "AS v(stakeholder_id bigint, to_email text, recipient jsonb, dedupe_key text, "
+        "calendar text))",
+        calendar_method=calendar_method,
     )
     params["recipients"] = json.dumps(
         [
@@ -284,6 +314,7 @@ def _insert_bulk_postgresql(*, template, context, recipients, purpose) -> list[i
                 "to_email": recipient.to_email,
                 "recipient": recipient.values,
                 "dedupe_key": recipient.dedupe_key,
+                "calendar": recipient.calendar,
             }
             for recipient in recipients
         ]
@@ -305,7 +336,7 @@ def _insert_bulk_postgresql(*, template, context, recipients, purpose) -> list[i
     return ids
 
 
-def _insert_bulk(*, template, context, recipients, purpose) -> list[int]:
+def _insert_bulk(*, template, context, recipients, purpose, calendar_method) -> list[int]:
     now = timezone.now()
     rows = [
         OutboundEmail(
@@ -315,6 +346,8 @@ def _insert_bulk(*, template, context, recipients, purpose) -> list[int]:
             template=template,
             context={**context, "recipient": recipient.values},
             dedupe_key=recipient.dedupe_key,
+            calendar=recipient.calendar if calendar_method else "",
+            calendar_method=calendar_method,
             queued_at=now,
         )
         for recipient in recipients

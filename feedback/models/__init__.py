@@ -17,7 +17,13 @@ from feedback.models.plan import (
     UpdateRound,
 )
 from feedback.models.questions import QuestionTemplate
-from feedback.models.record import MeetingReport, Publishable, Response, published_q
+from feedback.models.record import (
+    MeetingReport,
+    Publishable,
+    ReportVersion,
+    Response,
+    published_q,
+)
 from feedback.models.responses import Owner, OwnerReply, ResponseEvent
 
 __all__ = [
@@ -35,6 +41,7 @@ __all__ = [
     "PointRevision",
     "Publishable",
     "QuestionTemplate",
+    "ReportVersion",
     "Response",
     "ResponseEvent",
     "SessionCapture",

@@ -19,7 +19,7 @@ from engage import links
 from engage.mail.rendering import absolute_url
 from engage.mail.services import email_queue
 from events.models import Meeting, PanelQuestion
-from events.notifications import meeting_when_text
+from events.notices import meeting_when_text
 from feedback.enums import (
     RESPONSE_CLOSED,
     ReplyDecision,

@@ -59,7 +59,10 @@ def queue_invitation(stakeholder, **kwargs):
     return email_queue(
         to_email=stakeholder.email,
         template="events/meeting_cancelled",
-        context={"meeting_title": "Public review meeting", "first_name": stakeholder.first_name},
+        context={
+            "meeting_title": "Public review meeting",
+            "recipient": {"first_name": stakeholder.first_name},
+        },
         stakeholder=stakeholder,
         purpose_slug=PURPOSE,
         **kwargs,

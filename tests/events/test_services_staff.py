@@ -164,12 +164,15 @@ def test_publish_only_from_draft():
         services.meeting_publish(meeting_id=meeting.pk, actor=None)
 
 
-def test_cancel_raises_the_sequence_and_tells_every_confirmed_registrant():
+def test_cancel_raises_the_sequence_and_tells_every_confirmed_registrant(
+    django_capture_on_commit_callbacks,
+):
     meeting = MeetingFactory(status=MeetingStatus.PUBLISHED, ical_sequence=2)
     confirmed = RegistrationFactory(meeting=meeting)
     RegistrationFactory(meeting=meeting, status=RegistrationStatus.CANCELLED)
 
-    services.meeting_cancel(meeting_id=meeting.pk, actor=None)
+    with django_capture_on_commit_callbacks(execute=True):  # the fan-out task runs on commit
+        services.meeting_cancel(meeting_id=meeting.pk, actor=None)
 
     meeting.refresh_from_db()
     assert (meeting.status, meeting.ical_sequence) == (MeetingStatus.CANCELLED, 3)

@@ -130,13 +130,15 @@ def test_beat_schedule_declares_the_registration_jobs(settings):
 def test_every_scheduled_notification_is_in_the_one_beat_schedule(settings):
     from config.celery_app import app
 
+    app.loader.import_default_modules()  # what a worker does at start: autodiscovers every app
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     notifications = {
         "events.send_reminders",  # 7 and 1 days before, Meeting.reminder_days
         "events.notify_prereading",
         "events.send_joining_instructions",
         "events.expire_offers",  # expiry notices and the offers that follow
-        "events.send_surveys",
+        "feedback.send_surveys",
+        "events.meeting_changes_fan_out_due",  # a change whose fan-out task was lost
         "events.start_due_campaigns",
     }
 

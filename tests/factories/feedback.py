@@ -1,10 +1,18 @@
+import uuid
+
 import factory
 from factory.django import DjangoModelFactory
 
 from feedback.enums import ResponseStatus
-from feedback.models import MeetingReport, Owner, Response
+from feedback.models import MeetingReport, Owner, Point, Response, Theme
 
-__all__ = ["MeetingReportFactory", "OwnerFactory", "ResponseFactory"]
+__all__ = [
+    "MeetingReportFactory",
+    "OwnerFactory",
+    "PointFactory",
+    "ResponseFactory",
+    "ThemeFactory",
+]
 
 
 class MeetingReportFactory(DjangoModelFactory):
@@ -37,3 +45,22 @@ class OwnerFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Police engagement team {n}")
     contact_name = "Sam Okafor"
     contact_email = factory.Sequence(lambda n: f"engagement-lead-{n}@police.example.org")
+
+
+class ThemeFactory(DjangoModelFactory):
+    class Meta:
+        model = Theme
+
+    name = factory.Sequence(lambda n: f"Theme {n}")
+
+
+class PointFactory(DjangoModelFactory):
+    """A captured point; `session` follows its question."""
+
+    class Meta:
+        model = Point
+
+    key = factory.LazyFunction(uuid.uuid4)
+    question = factory.SubFactory("tests.factories.events.DiscussionQuestionFactory")
+    session = factory.LazyAttribute(lambda o: o.question.session)
+    text = factory.Sequence(lambda n: f"More youth clubs open in the evening ({n})")

@@ -9,9 +9,9 @@ from django.db import connection
 from django.utils import timezone
 
 from engage.models import OutboundEmail
-from events import notifications, services
+from events import notices, services
 from events.enums import MeetingFormat, MeetingStatus, RegistrationStatus, SessionKind
-from events.models import Document, Registration
+from events.models import Document, MeetingChange, Registration
 from tests.events.test_ical import libical
 from tests.factories import (
     DocumentFactory,
@@ -58,7 +58,7 @@ def test_confirmation_carries_a_request_part_and_an_ics_attachment(
 
     email, outbox = _sent(
         django_capture_on_commit_callbacks,
-        notifications.registration_confirmed_notify,
+        notices.registration_confirmed_notify,
         registration.pk,
     )
 
@@ -185,17 +185,13 @@ def test_reminders_go_7_and_1_days_before_once_each(django_capture_on_commit_cal
     at_1 = meeting.start - 1 * DAY + dt.timedelta(minutes=5)
 
     early, none_yet = _sent(
-        django_capture_on_commit_callbacks, notifications.reminders_send_due, now=at_7 - DAY
+        django_capture_on_commit_callbacks, notices.reminders_send_due, now=at_7 - DAY
     )
-    first, week = _sent(
-        django_capture_on_commit_callbacks, notifications.reminders_send_due, now=at_7
-    )
+    first, week = _sent(django_capture_on_commit_callbacks, notices.reminders_send_due, now=at_7)
     repeat, nothing = _sent(
-        django_capture_on_commit_callbacks, notifications.reminders_send_due, now=at_7
+        django_capture_on_commit_callbacks, notices.reminders_send_due, now=at_7
     )
-    last, day = _sent(
-        django_capture_on_commit_callbacks, notifications.reminders_send_due, now=at_1
-    )
+    last, day = _sent(django_capture_on_commit_callbacks, notices.reminders_send_due, now=at_1)
 
     assert (early, first, repeat, last) == (0, 1, 0, 1)
     assert none_yet == nothing == []
@@ -213,7 +209,7 @@ def test_only_the_nearest_reminder_goes_when_both_are_due(django_capture_on_comm
 
     sent, outbox = _sent(
         django_capture_on_commit_callbacks,
-        notifications.reminders_send_due,
+        notices.reminders_send_due,
         now=meeting.start - dt.timedelta(hours=12),
     )
 
@@ -231,7 +227,7 @@ def test_no_week_reminder_for_someone_who_registered_within_the_week(
 
     sent, outbox = _sent(
         django_capture_on_commit_callbacks,
-        notifications.reminders_send_due,
+        notices.reminders_send_due,
         now=meeting.start - 2 * DAY,
     )
 
@@ -246,7 +242,7 @@ def test_reminder_days_are_set_per_meeting(django_capture_on_commit_callbacks):
 
     sent, outbox = _sent(
         django_capture_on_commit_callbacks,
-        notifications.reminders_send_due,
+        notices.reminders_send_due,
         now=meeting.start - 14 * DAY + dt.timedelta(minutes=1),
     )
 
@@ -284,7 +280,7 @@ def test_two_reminder_runs_at_once_send_one_reminder_each():
     mail.outbox.clear()
 
     errors = _twice_at_once(
-        notifications.reminders_send_due, now=meeting.start - 7 * DAY + dt.timedelta(minutes=1)
+        notices.reminders_send_due, now=meeting.start - 7 * DAY + dt.timedelta(minutes=1)
     )
 
     assert errors == []
@@ -305,7 +301,7 @@ def test_two_joining_runs_at_once_send_once_each():
     registrations = [_registered(meeting) for _ in range(10)]
     mail.outbox.clear()
 
-    errors = _twice_at_once(notifications.joining_instructions_send_due)
+    errors = _twice_at_once(notices.joining_instructions_send_due)
 
     assert errors == []
     assert sorted(m.to[0] for m in mail.outbox) == sorted(
@@ -327,8 +323,8 @@ def test_prereading_is_announced_once_when_published(django_capture_on_commit_ca
     ]
     future = DocumentFactory(meeting=meeting, publish_at=now + 3 * DAY)
 
-    count, outbox = _sent(django_capture_on_commit_callbacks, notifications.prereading_notify_due)
-    again, nothing = _sent(django_capture_on_commit_callbacks, notifications.prereading_notify_due)
+    count, outbox = _sent(django_capture_on_commit_callbacks, notices.prereading_notify_due)
+    again, nothing = _sent(django_capture_on_commit_callbacks, notices.prereading_notify_due)
 
     assert (count, again) == (2, 0)
     assert nothing == []
@@ -358,11 +354,9 @@ def test_joining_instructions_go_a_day_ahead_for_online_meetings_only(
     _registered(hybrid_later)
     _registered(in_person)
 
-    count, outbox = _sent(
-        django_capture_on_commit_callbacks, notifications.joining_instructions_send_due
-    )
+    count, outbox = _sent(django_capture_on_commit_callbacks, notices.joining_instructions_send_due)
     again, nothing = _sent(
-        django_capture_on_commit_callbacks, notifications.joining_instructions_send_due
+        django_capture_on_commit_callbacks, notices.joining_instructions_send_due
     )
 
     assert (count, again) == (1, 0)
@@ -370,43 +364,6 @@ def test_joining_instructions_go_a_day_ahead_for_online_meetings_only(
     assert [m.to for m in outbox] == [[registration.stakeholder.email]]
     assert "https://meet.example.org/r" in outbox[0].body
     assert Registration.objects.get(pk=registration.pk).joining_instructions_sent_at is not None
-
-
-# --- Survey ------------------------------------------------------------------------------------
-
-
-@pytest.mark.django_db
-def test_survey_goes_to_attendees_once_after_the_meeting(django_capture_on_commit_callbacks):
-    start = timezone.now() - dt.timedelta(hours=6)
-    meeting = MeetingFactory(start=start, end=start + dt.timedelta(hours=2))
-    came = _registered(meeting, attended_at=start)
-    _registered(meeting)  # registered, not checked in
-
-    count, outbox = _sent(django_capture_on_commit_callbacks, notifications.surveys_send_due)
-    again, nothing = _sent(django_capture_on_commit_callbacks, notifications.surveys_send_due)
-
-    assert (count, again) == (1, 0)
-    assert nothing == []
-    assert [m.to for m in outbox] == [[came.stakeholder.email]]
-    assert f"{notifications.meeting_url(meeting)}#feedback" in outbox[0].body
-
-
-@pytest.mark.django_db
-def test_survey_goes_to_everyone_confirmed_when_nobody_was_checked_in(
-    django_capture_on_commit_callbacks,
-):
-    start = timezone.now() - dt.timedelta(hours=6)
-    meeting = MeetingFactory(
-        start=start, end=start + dt.timedelta(hours=2), status=MeetingStatus.COMPLETED
-    )
-    registrations = [_registered(meeting) for _ in range(2)]
-    too_recent = MeetingFactory(start=timezone.now() - dt.timedelta(hours=2))
-    _registered(too_recent)
-
-    count, outbox = _sent(django_capture_on_commit_callbacks, notifications.surveys_send_due)
-
-    assert count == 2
-    assert sorted(m.to[0] for m in outbox) == sorted(r.stakeholder.email for r in registrations)
 
 
 # --- Leaving the waiting list, expired offers --------------------------------------------------
@@ -643,7 +600,7 @@ def _week_reminder_already_sent(django_capture_on_commit_callbacks):
     registration = _registered(meeting)
     sent, _outbox = _sent(
         django_capture_on_commit_callbacks,
-        notifications.reminders_send_due,
+        notices.reminders_send_due,
         now=meeting.start - 7 * DAY + dt.timedelta(minutes=5),
     )
     assert sent == 1
@@ -664,12 +621,12 @@ def test_a_meeting_moved_later_sends_its_week_reminder_again_before_the_new_date
     cleared = Registration.objects.get(pk=registration.pk).reminders_sent
     early, none_yet = _sent(
         django_capture_on_commit_callbacks,
-        notifications.reminders_send_due,
+        notices.reminders_send_due,
         now=moved - 7 * DAY - dt.timedelta(hours=1),
     )
     sent, again = _sent(
         django_capture_on_commit_callbacks,
-        notifications.reminders_send_due,
+        notices.reminders_send_due,
         now=moved - 7 * DAY + dt.timedelta(minutes=5),
     )
 
@@ -694,7 +651,7 @@ def test_a_meeting_moved_by_an_hour_sends_no_reminder_twice(django_capture_on_co
         )
     sent, outbox = _sent(
         django_capture_on_commit_callbacks,
-        notifications.reminders_send_due,
+        notices.reminders_send_due,
         now=timezone.now() + dt.timedelta(hours=1),
     )
 
@@ -740,7 +697,8 @@ def test_a_second_change_before_the_first_went_sends_only_the_latest(
     assert sorted(_sequences(mail.outbox)) == everyone
     assert all(seqs == [2] for seqs in _sequences(mail.outbox).values())
     older = OutboundEmail.objects.filter(dedupe_key__startswith=f"meeting-changed:{meeting.pk}:1:")
-    assert set(older.values_list("status", flat=True)) == {"suppressed"}
+    # The first change's fan-out found itself superseded and wrote nothing.
+    assert not older.exists()
 
 
 @pytest.mark.django_db
@@ -757,11 +715,11 @@ def test_a_repeated_change_notice_sends_nothing_twice(django_capture_on_commit_c
     )
     assert len(outbox) == 1
 
+    # The fan-out task delivered again, as if the first run died before it recorded the end.
+    change = MeetingChange.objects.get(meeting=meeting)
+    MeetingChange.objects.filter(pk=change.pk).update(fanned_out_at=None)
     again, outbox = _sent(
-        django_capture_on_commit_callbacks,
-        notifications.meeting_changed_notify,
-        meeting.pk,
-        {"Time": "later"},
+        django_capture_on_commit_callbacks, notices.meeting_change_fan_out, change_id=change.pk
     )
 
     assert again == 1  # addressed, but the existing row (already sent) is reused

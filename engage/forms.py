@@ -1,9 +1,14 @@
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from django.utils.translation import gettext_lazy as _
 
+from engage.forms_base import ErrorMessagesMixin
+from engage.forms_base import Form as _Form
 
-class LoginForm(AllauthLoginForm):
+
+class LoginForm(ErrorMessagesMixin, AllauthLoginForm):
     """One sign-in form: staff give their password (then TOTP); everyone else leaves it blank for a code."""
+
+    to_the_person = True
 
     def _setup_password_field(self) -> None:
         field = self.fields["password"]
@@ -41,7 +46,7 @@ ATTENDED_CHOICES = [
 ]
 
 
-class StakeholderFilterForm(_forms.Form):
+class StakeholderFilterForm(_Form):
     """The list's filters; `filters()` gives the JSON-safe dict that segments store."""
 
     q = _forms.CharField(
@@ -145,7 +150,7 @@ def filters_querydict(filters: dict):
     return query
 
 
-class StakeholderForm(_forms.Form):
+class StakeholderForm(_Form):
     first_name = _forms.CharField(label=_("First name"), max_length=150, required=False)
     last_name = _forms.CharField(label=_("Last name"), max_length=150, required=False)
     email = _forms.EmailField(label=_("Email address"), max_length=254)
@@ -227,7 +232,7 @@ class StakeholderForm(_forms.Form):
         }
 
 
-class StaffConsentForm(_forms.Form):
+class StaffConsentForm(_Form):
     """A consent given (or withdrawn) by phone or on paper, recorded by a staff member."""
 
     purpose = _forms.ModelChoiceField(label=_("Purpose"), queryset=None)
@@ -261,11 +266,11 @@ class StaffConsentForm(_forms.Form):
         self.fields["purpose"].queryset = ConsentPurpose.objects.filter(active=True)
 
 
-class SegmentForm(_forms.Form):
+class SegmentForm(_Form):
     name = _forms.CharField(label=_("Segment name"), max_length=150)
 
 
-class ImportUploadForm(_forms.Form):
+class ImportUploadForm(_Form):
     file = _forms.FileField(
         label=_("CSV or XLSX file"),
         help_text=_(
@@ -320,7 +325,7 @@ class ImportUploadForm(_forms.Form):
         return upload
 
 
-class ImportMappingForm(_forms.Form):
+class ImportMappingForm(_Form):
     """For each field, which of the file's columns holds it."""
 
     def __init__(self, *args, headers=(), **kwargs):

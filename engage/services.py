@@ -101,7 +101,9 @@ def _check_email_free(email: str, *, exclude_pk: int | None = None) -> str:
         # The normalised form is the identity; full-width letters and the like normalise away.
         validate_email(normalise_email(email))
     except ValidationError:
-        raise ValidationError({"email": _("Enter a valid email address.")}) from None
+        raise ValidationError(
+            {"email": _("Enter an email address in the correct format, like name@example.com")}
+        ) from None
     taken = Stakeholder.objects.filter(email_normalised=normalise_email(email))
     if exclude_pk is not None:
         taken = taken.exclude(pk=exclude_pk)
@@ -422,7 +424,9 @@ def suppression_add(
     try:
         validate_email(email)
     except ValidationError:
-        raise ValidationError({"email": _("Enter a valid email address.")}) from None
+        raise ValidationError(
+            {"email": _("Enter an email address in the correct format, like name@example.com")}
+        ) from None
     suppression, created = Suppression.objects.get_or_create(
         email_normalised=normalise_email(email),
         defaults={"reason": reason, "note": note[:300], "created_by": actor},

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from engage.forms_base import Form
 from engage.models import ConsentPurpose
 from engage.selectors import stakeholder_filter_choices
 from events.services import (
@@ -16,7 +17,9 @@ from events.services import (
 MAX_PANEL_QUESTIONS = 5
 
 
-class EmailForm(forms.Form):
+class EmailForm(Form):
+    to_the_person = True
+
     email = forms.EmailField(
         label=_("Your email address"),
         help_text=_("We will email you a six-digit code to check it is yours."),
@@ -24,7 +27,9 @@ class EmailForm(forms.Form):
     )
 
 
-class CodeForm(forms.Form):
+class CodeForm(Form):
+    to_the_person = True
+
     code = forms.CharField(
         label=_("The six-digit code we emailed you"),
         max_length=12,
@@ -40,8 +45,10 @@ class CodeForm(forms.Form):
         return digits
 
 
-class RegistrationForm(forms.Form):
+class RegistrationForm(Form):
     """What registration asks. Consent boxes carry the exact wording of their purpose."""
+
+    to_the_person = True
 
     first_name = forms.CharField(
         label=_("First name"),

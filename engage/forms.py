@@ -1,31 +1,12 @@
-from allauth.account.forms import LoginForm as AllauthLoginForm
+# --- Engagement team: stakeholder list, edit, consent by phone or paper, segments, import -------
+from django import forms as _forms
+from django.conf import settings as _settings
 from django.utils.translation import gettext_lazy as _
 
-from engage.forms_base import ErrorMessagesMixin
+from engage.enums import ConsentMethod as _ConsentMethod
+from engage.enums import OrganisationType as _OrganisationType
 from engage.forms_base import Form as _Form
-
-
-class LoginForm(ErrorMessagesMixin, AllauthLoginForm):
-    """One sign-in form: staff give their password (then TOTP); everyone else leaves it blank for a code."""
-
-    to_the_person = True
-
-    def _setup_password_field(self) -> None:
-        field = self.fields["password"]
-        field.required = False
-        field.help_text = _(
-            "Engagement team: enter your password. Everyone else: leave this blank and we will "
-            "email you a sign-in code."
-        )
-
-
-# --- Engagement team: stakeholder list, edit, consent by phone or paper, segments, import -------
-from django import forms as _forms  # noqa: E402
-from django.conf import settings as _settings  # noqa: E402
-
-from engage.enums import ConsentMethod as _ConsentMethod  # noqa: E402
-from engage.enums import OrganisationType as _OrganisationType  # noqa: E402
-from engage.importers import (  # noqa: E402
+from engage.importers import (
     FIELDS,
     ImportFileError,
     check_size,

@@ -39,7 +39,11 @@ from engage.models import (
     WorkerHeartbeat,
 )
 from engage.normalise import normalise_email
-from engage.selectors import stakeholder_consents, stakeholder_filter_choices_forget
+from engage.selectors import (
+    stakeholder_consents,
+    stakeholder_filter_choices_forget,
+    stakeholder_for_user,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +150,25 @@ def stakeholder_create(
     if actor is not None:
         audit_log(actor=actor, action=AuditAction.CREATE, obj=stakeholder)
     logger.info("stakeholder created", extra={"stakeholder_id": stakeholder.pk})
+    return stakeholder
+
+
+def stakeholder_link_user(*, user) -> Stakeholder | None:
+    """Link a signed-in account to the list entry whose address the account has verified, when
+    neither is linked yet. Idempotent; returns the linked entry or None. The address, verified
+    by allauth, is the proof: an unverified address links nothing."""
+    stakeholder = stakeholder_for_user(user)
+    if stakeholder is None or stakeholder.user_id is not None:
+        return stakeholder
+    if Stakeholder.objects.filter(user=user).exists():
+        return stakeholder
+    linked = Stakeholder.objects.filter(pk=stakeholder.pk, user__isnull=True).update(user=user)
+    if linked:
+        stakeholder.user = user
+        logger.info(
+            "stakeholder linked to account",
+            extra={"stakeholder_id": stakeholder.pk, "user_id": user.pk},
+        )
     return stakeholder
 
 

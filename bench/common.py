@@ -156,14 +156,20 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def gunicorn(
-    database_url: str, *, workers: int = 2, timeout: float = 60, **env: str
+    database_url: str,
+    *,
+    workers: int = 2,
+    timeout: float = 60,
+    app: str = "config.wsgi:application",
+    **env: str,
 ) -> Iterator[Server]:
-    """gunicorn on production settings and a free port, ready once /healthz answers 200."""
+    """gunicorn serving `app` on production settings and a free port, ready once /healthz answers
+    200."""
     port = free_port()
     process = subprocess.Popen(
         [
             str(BIN / "gunicorn"),
-            "config.wsgi:application",
+            app,
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",

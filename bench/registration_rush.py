@@ -6,8 +6,8 @@ places run out. Afterwards the database must
 hold exactly 300 confirmed and 1,700 waitlisted registrations with positions 1..1,700, one per
 person, and every attempt must have been answered with its registration.
 
-In the same run the same flow runs against a second gunicorn started with
-ENGAGE_BENCH_UNLOCKED_REGISTRATION=1, which skips the meeting row lock (a bench-only switch): it
+In the same run the same flow runs against a second gunicorn serving bench/unlocked_wsgi.py, which
+takes the meeting row lock out in that server's own process (the app has no switch for it): it
 must oversell, which shows that this bench would catch a broken lock.
 
     .venv/bin/python bench/registration_rush.py [--quick] [--eager]
@@ -334,7 +334,6 @@ def main() -> int:
             database_url,
             workers=args.workers,
             timeout=180,
-            ENGAGE_BENCH_UNLOCKED_REGISTRATION="0",
             **broker,
         ) as server:
             _warm(server.url, *warm["warm-a"])
@@ -346,7 +345,7 @@ def main() -> int:
             database_url,
             workers=args.unlocked_workers,
             timeout=180,
-            ENGAGE_BENCH_UNLOCKED_REGISTRATION="1",
+            app="bench.unlocked_wsgi:application",
             # The unlocked run's failures are expected; their tracebacks would bury the table.
             LOG_LEVEL="CRITICAL",
             **broker,

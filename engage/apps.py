@@ -32,4 +32,5 @@ class EngageConfig(AppConfig):
         import config.checks  # noqa: F401  (registers the deploy checks)
         import engage.importers.jobs  # noqa: F401  (import files in subject access and erasure)
         import engage.mail.webhooks  # noqa: F401
+        import engage.privacy  # noqa: F401  (registers the privacy-notice version check)
         import engage.rights  # noqa: F401

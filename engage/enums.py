@@ -34,6 +34,9 @@ class ConsentAction(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
     # Under public task there is no consent to withdraw, only an objection, which works the same.
     OBJECTED = "objected", _("Objected")
+    # No activity for ENGAGE_CONSENT_RENEW_AFTER_DAYS and no answer to the renewal email: the
+    # consent no longer stands, and the ledger says why (engage.retention).
+    LAPSED = "lapsed", _("Lapsed")
 
 
 class ConsentMethod(models.TextChoices):
@@ -44,6 +47,7 @@ class ConsentMethod(models.TextChoices):
     IMPORT = "import", _("Import")
     UNSUBSCRIBE = "unsubscribe", _("One-click unsubscribe")
     ESP = "esp", _("Unsubscribe reported by the mail provider")
+    LAPSE = "lapse", _("Lapsed: no answer to the renewal email")
 
 
 class SuppressionReason(models.TextChoices):

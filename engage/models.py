@@ -139,6 +139,9 @@ class Stakeholder(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
+    # When we last asked this person to renew their consents (engage.retention); cleared when
+    # they answer (any activity) or when the consents lapse.
+    consent_renewal_asked_at = models.DateTimeField(null=True, blank=True)
     anonymised_at = models.DateTimeField(null=True, blank=True)
     # Names and address in one column for the list's search: the database keeps it (so bulk
     # imports and anonymisation cannot miss it) and PostgreSQL indexes it by trigram (0006), one
@@ -255,6 +258,34 @@ class ConsentRecord(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("Consent records are append-only")
+
+
+class PrivacyNotice(models.Model):
+    """One version of the privacy notice, its exact words kept for good: consents cite the
+    version a person was shown, so a change of wording is a new version, never an edit."""
+
+    version = models.CharField(max_length=40, unique=True)
+    title = models.CharField(max_length=200)
+    published_at = models.DateTimeField(default=timezone.now)
+    # Why we may hold the data at all (public task, consent, explicit consent for special
+    # category data), in the words the notice used.
+    lawful_basis = models.TextField()
+    # [{"heading": str, "text": str}, ...]: paragraphs separated by blank lines.
+    sections = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.version
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValidationError("A privacy notice is never edited: publish a new version")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Privacy notices are kept: consents cite them")
 
 
 class Suppression(models.Model):
@@ -382,6 +413,8 @@ class ErasureRecord(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     reason = models.CharField(max_length=40)
+    # What went, per app and kind, counts only: {"engage": {"emails": 3, ...}, "events": {...}}.
+    removed = models.JSONField(default=dict, blank=True)
 
 
 class OutboundEmail(models.Model):
@@ -418,6 +451,8 @@ class OutboundEmail(models.Model):
     # reconcile sweep (beat, every minute) queues it again and clears this.
     owed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When retention removed its stored subject, bodies and merge values (engage.retention).
+    contents_removed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

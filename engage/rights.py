@@ -44,13 +44,13 @@ class SubjectDataProvider:
 
     collect(stakeholder) returns {section title: list of dicts}, JSON-serialisable.
     anonymise(stakeholder) strips personal data from the app's rows (keeping what aggregates
-    need) and returns how many rows it changed. active_since(when), if given, returns a Q on
+    need) and returns what it removed, {kind: count} (a bare int counts as "rows"). active_since(when), if given, returns a Q on
     Stakeholder matching people with activity in the app since `when` (retention spares them).
     """
 
     name: str
     collect: Callable[[Stakeholder], dict[str, list[dict]]]
-    anonymise: Callable[[Stakeholder], int]
+    anonymise: Callable[[Stakeholder], dict[str, int] | int]
     active_since: Callable[[datetime], Q] | None = None
 
 
@@ -84,6 +84,7 @@ def _engage_collect(stakeholder: Stakeholder) -> dict[str, list[dict]]:
         "created_at": stakeholder.created_at,
         "updated_at": stakeholder.updated_at,
         "last_activity_at": stakeholder.last_activity_at,
+        "consent_renewal_asked_at": stakeholder.consent_renewal_asked_at,
         "organisations": "; ".join(
             f"{m.organisation.name} ({m.role})" if m.role else m.organisation.name
             for m in stakeholder.memberships.select_related("organisation")
@@ -149,7 +150,7 @@ def _emails_of(stakeholder: Stakeholder):
     return OutboundEmail.objects.filter(match)
 
 
-def _outbox_files_delete(email_ids: list[int]) -> int:
+def outbox_files_delete(email_ids: list[int]) -> int:
     """Delete the local outbox's copies (.eml files named with the email id) of these emails."""
     outbox = Path(settings.EMAIL_OUTBOX_DIR)
     wanted = {str(pk) for pk in email_ids}
@@ -182,22 +183,28 @@ def _sessions_delete_holding(email: str) -> int:
     return removed
 
 
-def _engage_anonymise(stakeholder: Stakeholder) -> int:
-    changed = ConsentRecord.objects.filter(stakeholder=stakeholder).update(
-        ip_address=None, user_agent="", evidence={}
-    )
+def _engage_anonymise(stakeholder: Stakeholder) -> dict[str, int]:
+    removed = {
+        "consent evidence": ConsentRecord.objects.filter(stakeholder=stakeholder).update(
+            ip_address=None, user_agent="", evidence={}
+        )
+    }
     emails = _emails_of(stakeholder)
-    changed += _outbox_files_delete(list(emails.values_list("pk", flat=True)))
-    if stakeholder.email:
-        changed += _sessions_delete_holding(stakeholder.email)
-    changed += EmailEvent.objects.filter(email__in=emails).update(detail={})
-    changed += emails.update(
+    removed["outbox files"] = outbox_files_delete(list(emails.values_list("pk", flat=True)))
+    removed["sessions"] = _sessions_delete_holding(stakeholder.email) if stakeholder.email else 0
+    removed["email events"] = EmailEvent.objects.filter(email__in=emails).update(detail={})
+    removed["emails"] = emails.update(
         to_email="", subject="", body_text="", body_html="", context={}, headers={}, calendar=""
     )
-    changed += Membership.objects.filter(stakeholder=stakeholder).delete()[0]
+    removed["memberships"] = Membership.objects.filter(stakeholder=stakeholder).delete()[0]
+    removed["tags"] = stakeholder.tags.count()
     stakeholder.tags.clear()
-    if stakeholder.email:
-        changed += PendingSignup.objects.filter(email__iexact=stakeholder.email).delete()[0]
+    removed["pending sign-ups"] = (
+        PendingSignup.objects.filter(email__iexact=stakeholder.email).delete()[0]
+        if stakeholder.email
+        else 0
+    )
+    removed["account"] = 0
     user = stakeholder.user
     if user is not None and not user.is_staff:
         from allauth.account.models import EmailAddress
@@ -208,8 +215,8 @@ def _engage_anonymise(stakeholder: Stakeholder) -> int:
         user.is_active = False
         user.set_unusable_password()
         user.save()
-        changed += 1
-    return changed
+        removed["account"] = 1
+    return removed
 
 
 register_subject_data(
@@ -308,9 +315,10 @@ def stakeholder_erase(*, stakeholder: Stakeholder, actor, reason: str = "request
         existing = ErasureRecord.objects.filter(stakeholder_id=stakeholder.pk).first()
         if existing is not None:
             return existing
-    counts = {}
+    removed: dict[str, dict[str, int]] = {}
     for provider in subject_data_providers():
-        counts[provider.name] = provider.anonymise(stakeholder)
+        counts = provider.anonymise(stakeholder)
+        removed[provider.name] = counts if isinstance(counts, dict) else {"rows": counts}
     stakeholder.first_name = ""
     stakeholder.last_name = ""
     stakeholder.email = ""  # save() then clears email_normalised, freeing the address
@@ -325,6 +333,7 @@ def stakeholder_erase(*, stakeholder: Stakeholder, actor, reason: str = "request
         stakeholder_id=stakeholder.pk,
         erased_by=actor if getattr(actor, "is_authenticated", False) else None,
         reason=reason,
+        removed=removed,
     )
     from engage.services import audit_log
 
@@ -332,7 +341,7 @@ def stakeholder_erase(*, stakeholder: Stakeholder, actor, reason: str = "request
         actor=actor,
         action=AuditAction.ERASE,
         obj=stakeholder,
-        detail={"reason": reason, "rows": counts},
+        detail={"reason": reason, "removed": removed},
     )
     logger.info("stakeholder erased", extra={"stakeholder_id": stakeholder.pk, "reason": reason})
     return record

@@ -27,6 +27,23 @@ def retention_run_task() -> None:
     retention_run()
 
 
+@shared_task(name="engage.retention_records", ignore_result=True)
+def retention_records_task() -> None:
+    """Beat: stored email contents, email events and audit rows past their retention periods."""
+    # Import inside: engage.retention imports engage.rights (see retention_run_task).
+    from engage.retention import retention_records_run
+
+    retention_records_run()
+
+
+@shared_task(name="engage.consent_renewals", ignore_result=True)
+def consent_renewals_task() -> None:
+    """Beat: ask long-quiet people to renew their consents; lapse those who did not answer."""
+    from engage.retention import consent_renewals_run
+
+    consent_renewals_run()
+
+
 @shared_task(name="engage.import_job_run", ignore_result=True)
 def import_job_run_task(job_id: int) -> None:
     """Run an import job's current step (idempotent: a finished step is never run again)."""
@@ -46,9 +63,11 @@ def import_jobs_tidy_task() -> None:
 
 __all__ = [
     "email_send_task",
+    "consent_renewals_task",
     "heartbeat_task",
     "import_job_run_task",
     "import_jobs_tidy_task",
+    "retention_records_task",
     "retention_run_task",
     "signups_purge_task",
 ]

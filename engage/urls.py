@@ -15,6 +15,8 @@ urlpatterns = [
     path("preferences/<str:token>/", views_public.preferences, name="preferences"),
     path("unsubscribe/<str:token>/", views_public.unsubscribe, name="unsubscribe"),
     path("links/renew/", views_public.link_renew, name="link_renew"),
+    path("privacy/", views_public.privacy_notice, name="privacy"),
+    path("privacy/<str:version>/", views_public.privacy_notice, name="privacy_version"),
     # Suppression list, audit log, subject access and erasure (staff).
     path("staff/suppressions/", views_rights.suppression_list, name="suppression_list"),
     path("staff/suppressions/add/", views_rights.suppression_add, name="suppression_add"),

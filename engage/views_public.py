@@ -1,6 +1,8 @@
 """Public pages: join the list (double opt-in), preferences, one-click unsubscribe."""
 
+from django.conf import settings
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -8,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from engage import links, services
+from engage import links, privacy, retention, services
 from engage.enums import ConsentMethod
 from engage.forms_public import DetailsForm, JoinForm
 from engage.models import ConsentPurpose, Stakeholder
@@ -123,6 +125,13 @@ def _preferences(request, stakeholder: Stakeholder, here: str):
                 else _("You had not agreed to any emails from us, so there was nothing to stop."),
             )
             return redirect(here)
+        if request.POST.get("form") == "renew":
+            ip_address, user_agent = _client(request)
+            retention.consent_renew(
+                stakeholder=stakeholder, ip_address=ip_address, user_agent=user_agent
+            )
+            messages.success(request, _("Thank you: we will keep your choices as they are."))
+            return redirect(here)
         if request.POST.get("form") == "consent":
             purpose = ConsentPurpose.objects.filter(
                 slug=request.POST.get("purpose", ""), active=True
@@ -229,3 +238,20 @@ def link_renew(request):
         ip_address=_client(request)[0],
     )
     return render(request, "engage/public/link_renew_sent.html")
+
+
+def privacy_notice(request, version: str | None = None):
+    """The current privacy notice, or an older version by its name, word for word."""
+    notice = privacy.privacy_notice_get(version) if version else privacy.privacy_notice_current()
+    if notice is None:
+        raise Http404("No such privacy notice")
+    current = notice.version == settings.ENGAGE_PRIVACY_NOTICE_VERSION
+    return render(
+        request,
+        "engage/public/privacy_notice.html",
+        {
+            "notice": notice,
+            "current": current,
+            "older": privacy.privacy_notices_older() if current else [],
+        },
+    )

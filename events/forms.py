@@ -4,15 +4,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from engage.enums import PURPOSE_ACCESS_NEEDS, PURPOSE_ATTENDEE_LIST, PURPOSE_MEETING_INVITATIONS
 from engage.forms_base import Form
 from engage.models import ConsentPurpose
 from engage.selectors import stakeholder_filter_choices
-from events.services import (
-    PURPOSE_ACCESS_NEEDS,
-    PURPOSE_ATTENDEE_LIST,
-    PURPOSE_MEETING_INVITATIONS,
-    RegistrationDetails,
-)
+from events.services import RegistrationDetails
 
 MAX_PANEL_QUESTIONS = 5
 

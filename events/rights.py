@@ -66,10 +66,10 @@ def _collect(stakeholder) -> dict[str, list[dict]]:
     }
 
 
-def _anonymise(stakeholder) -> int:
+def _anonymise(stakeholder) -> dict[str, int]:
     from events.models import Invitation, PanelQuestion, Registration
 
-    changed = 0
+    removed = {"registration details": 0, "panel question links": 0, "invitation links": 0}
     # Status, area, breakout and attendance stay, so attendance and borough counts stay true.
     for registration in Registration.objects.filter(stakeholder=stakeholder):
         registration.access_requirements = ""
@@ -79,16 +79,16 @@ def _anonymise(stakeholder) -> int:
         registration.save(
             update_fields=["access_requirements", "organisation_name", "attendee_list_ok", "token"]
         )
-        changed += 1
+        removed["registration details"] += 1
     # The question stays in the meeting's record; only the link to the person goes.
-    changed += PanelQuestion.objects.filter(registration__stakeholder=stakeholder).update(
-        registration=None
-    )
+    removed["panel question links"] = PanelQuestion.objects.filter(
+        registration__stakeholder=stakeholder
+    ).update(registration=None)
     for invitation in Invitation.objects.filter(stakeholder=stakeholder):
         invitation.token = uuid.uuid4()
         invitation.save(update_fields=["token"])
-        changed += 1
-    return changed
+        removed["invitation links"] += 1
+    return removed
 
 
 def _active_since(when: datetime) -> Q:

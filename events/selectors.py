@@ -1,5 +1,7 @@
 """Reads about meetings, sessions and registrations."""
 
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -162,6 +164,41 @@ def registration_for_stakeholder(*, meeting: Meeting, stakeholder):
     if stakeholder is None:
         return None
     return Registration.objects.filter(meeting=meeting, stakeholder=stakeholder).first()
+
+
+@dataclass(frozen=True)
+class ListedAttendee:
+    name: str
+    organisation: str
+
+
+def meeting_attendee_list(*, meeting: Meeting) -> list[ListedAttendee]:
+    """The published attendee list: names and organisations only, of people who attended, ticked
+    the box when registering, and still give the attendee-list consent (withdrawing it, or its
+    lapse, takes them off at once). Empty until the meeting has ended."""
+    from engage.enums import PURPOSE_ATTENDEE_LIST
+    from engage.selectors import stakeholders_consenting
+    from events.models import Registration
+
+    if meeting.end > timezone.now():
+        return []
+    rows = (
+        Registration.objects.filter(
+            meeting=meeting,
+            attended_at__isnull=False,
+            attendee_list_ok=True,
+            stakeholder__in=stakeholders_consenting(PURPOSE_ATTENDEE_LIST),
+        )
+        .select_related("stakeholder")
+        .order_by("stakeholder__last_name", "stakeholder__first_name", "pk")
+    )
+    return [
+        ListedAttendee(
+            name=f"{r.stakeholder.first_name} {r.stakeholder.last_name}".strip(),
+            organisation=r.organisation_name,
+        )
+        for r in rows
+    ]
 
 
 def registration_by_token(*, token):

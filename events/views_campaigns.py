@@ -59,7 +59,7 @@ def _preview(campaign: Campaign, stakeholder: Stakeholder | None) -> dict | None
         return None
     recipient = services.campaign_recipient_values(
         stakeholder=stakeholder,
-        invitation_url=services._invitation_link(meeting=campaign.meeting),
+        invitation_url=services.invitation_link(meeting=campaign.meeting),
     )
     subject, text, html = email_render(
         template="events/invitation",

@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from engage import links
+from engage.enums import PURPOSE_MEETING_INVITATIONS
 from engage.models import Stakeholder
 from engage.normalise import normalise_email
 from events import selectors, services
@@ -104,6 +105,10 @@ def meeting_detail(request, slug):
             "places": selectors.meeting_places(meeting=meeting),
             "repeat": repeat,
             "panel_questions": selectors.panel_questions_published(meeting),
+            # Only for people who held a place: the list is published to fellow attendees.
+            "attendee_list": selectors.meeting_attendee_list(meeting=meeting)
+            if registration is not None and registration.status == RegistrationStatus.CONFIRMED
+            else None,
             "show_online": bool(
                 registration is not None
                 and registration.status == RegistrationStatus.CONFIRMED
@@ -121,7 +126,7 @@ def _ask_to_join(stakeholder) -> bool:
     from engage.models import ConsentPurpose
     from engage.selectors import consent_is_given
 
-    purpose = ConsentPurpose.objects.filter(slug=services.PURPOSE_MEETING_INVITATIONS).first()
+    purpose = ConsentPurpose.objects.filter(slug=PURPOSE_MEETING_INVITATIONS).first()
     return not (purpose and consent_is_given(stakeholder_id=stakeholder.pk, purpose_id=purpose.pk))
 
 

@@ -11,9 +11,23 @@ from feedback.enums import ResponseStatus
 class MeetingReportForm(Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     body = forms.CharField(
-        label=_("Summary"),
-        widget=forms.Textarea(attrs={"rows": 14}),
-        help_text=_("Plain text. Leave a blank line between paragraphs."),
+        label=_("Introduction"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_(
+            "What the meeting was and who spoke, in your words. Plain text. Leave a blank line "
+            "between paragraphs."
+        ),
+    )
+    draft = forms.CharField(
+        label=_("Report"),
+        required=False,
+        max_length=200_000,
+        widget=forms.Textarea(attrs={"rows": 30, "spellcheck": "true"}),
+        help_text=_(
+            "Start a heading with ##. Start a point with -, and a point under it with two spaces "
+            "and -. Put a verbatim quote between asterisks (*like this*)."
+        ),
     )
 
 

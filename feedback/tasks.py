@@ -3,6 +3,15 @@ every announcement is guarded by notified_at on its row, so overlapping runs sen
 
 from celery import shared_task
 
+from feedback.notifications import meeting_report_notify
+
+
+@shared_task(name="feedback.notify_report", acks_late=True)
+def notify_report_task(report_id: int) -> int:
+    """Email the people who held a place that this report is published (once: notified_at).
+    Queued by meeting_report_publish after commit; the beat job below is its safety net."""
+    return meeting_report_notify(report_id=report_id)
+
 
 @shared_task(name="feedback.notify_report_published", acks_late=True)
 def notify_report_published_task() -> int:

@@ -2,13 +2,33 @@
 
 from django.urls import path
 
-from feedback import views, views_capture, views_questions, views_staff
+from feedback import views, views_capture, views_moderation, views_questions, views_staff
 
 app_name = "feedback"
 
 urlpatterns = [
     path("meetings/<slug:slug>/record/", views.meeting_record, name="meeting_record"),
+    path(
+        "meetings/<slug:slug>/record/report.<str:kind>",
+        views.report_file,
+        name="meeting_report_file",
+    ),
+    path(
+        "meetings/<slug:slug>/record/points.csv",
+        views.report_points_csv,
+        name="meeting_report_points",
+    ),
     path("staff/meetings/<int:pk>/report/", views_staff.report, name="staff_report"),
+    path(
+        "staff/meetings/<int:pk>/report/draft/",
+        views_staff.report_generate,
+        name="staff_report_generate",
+    ),
+    path(
+        "staff/meetings/<int:pk>/report/preview.<str:kind>",
+        views_staff.report_preview,
+        name="staff_report_preview",
+    ),
     path(
         "staff/meetings/<int:pk>/report/publication/",
         views_staff.report_publication,
@@ -31,6 +51,33 @@ urlpatterns = [
         views_staff.response_delete,
         name="staff_response_delete",
     ),
+    # Moderation and themes
+    path(
+        "staff/meetings/<int:pk>/moderation/",
+        views_moderation.moderation,
+        name="staff_moderation",
+    ),
+    path(
+        "staff/meetings/<int:pk>/moderation/check/",
+        views_moderation.moderation_check,
+        name="staff_moderation_check",
+    ),
+    path(
+        "staff/meetings/<int:pk>/moderation/bulk/",
+        views_moderation.moderation_bulk,
+        name="staff_moderation_bulk",
+    ),
+    path(
+        "staff/meetings/<int:pk>/moderation/points/<int:point_id>/",
+        views_moderation.point_review,
+        name="staff_point_review",
+    ),
+    path(
+        "staff/meetings/<int:pk>/moderation/points/<int:point_id>/action/",
+        views_moderation.point_action,
+        name="staff_point_action",
+    ),
+    path("staff/meetings/<int:pk>/themes/", views_moderation.themes, name="staff_themes"),
     # Questions
     path("staff/question-templates/", views_questions.templates, name="staff_question_templates"),
     path(

@@ -1,8 +1,10 @@
-"""Staff pages for a meeting's record: the summary report and the responses ("you said, we did").
+"""Staff pages for a meeting's record: the summary report (draft from the points, edit, preview,
+publish) and the responses ("you said, we did").
 Thin: parse, call one service, render. Guarded by the meeting permissions the engagement team holds."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,7 +14,8 @@ from django.views.decorators.http import require_POST
 from engage.permissions import permission_required
 from events.forms_staff import apply_service_errors
 from events.models import Meeting
-from feedback import services
+from feedback import selectors, services
+from feedback.documents import DOCX_TYPE, document_docx, document_pdf
 from feedback.forms import MeetingReportForm, PublicationForm, ResponseForm
 from feedback.models import MeetingReport
 from feedback.models import Response as MeetingResponse
@@ -61,20 +64,33 @@ def _publication(request, *, publish, unpublish, what: str) -> None:
 def report(request, pk: int):
     meeting = get_object_or_404(Meeting, pk=pk)
     existing = MeetingReport.objects.filter(meeting=meeting).first()
-    initial = {"title": existing.title, "body": existing.body} if existing else {}
+    initial = (
+        {"title": existing.title, "body": existing.body, "draft": existing.draft}
+        if existing
+        else {}
+    )
     form = MeetingReportForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             if existing is None:
-                services.meeting_report_create(
+                report = services.meeting_report_create(
                     meeting_id=pk, title=data["title"], body=data["body"], actor=request.user
                 )
+                if data["draft"]:
+                    services.meeting_report_update(
+                        report_id=report.pk,
+                        title=data["title"],
+                        body=data["body"],
+                        draft=data["draft"],
+                        actor=request.user,
+                    )
             else:
                 services.meeting_report_update(
                     report_id=existing.pk,
                     title=data["title"],
                     body=data["body"],
+                    draft=data["draft"],
                     actor=request.user,
                 )
         except ValidationError as error:
@@ -91,8 +107,39 @@ def report(request, pk: int):
             "form": form,
             "publication": PublicationForm(),
             "now": timezone.now(),
+            "versions": list(selectors.meeting_report_versions(report_id=existing.pk))
+            if existing
+            else [],
         },
     )
+
+
+@permission_required(*_EDIT)
+@require_POST
+def report_generate(request, pk: int):
+    """Write the draft from the points, replacing the draft there was."""
+    get_object_or_404(Meeting, pk=pk)
+    services.meeting_report_draft_generate(meeting_id=pk, actor=request.user)
+    messages.success(
+        request, _("Draft written from the points. Edit it below, then save and publish.")
+    )
+    return redirect("feedback:staff_report", pk=pk)
+
+
+@permission_required(*_EDIT)
+def report_preview(request, pk: int, kind: str):
+    """The report as it stands (saved, not yet published) as PDF or DOCX, to check before
+    publishing."""
+    builders = {"pdf": ("application/pdf", document_pdf), "docx": (DOCX_TYPE, document_docx)}
+    if kind not in builders:
+        raise Http404
+    existing = get_object_or_404(MeetingReport.objects.select_related("meeting"), meeting_id=pk)
+    content_type, build = builders[kind]
+    response = HttpResponse(
+        build(selectors.meeting_report_as_document(report=existing)), content_type=content_type
+    )
+    response["Content-Disposition"] = f'attachment; filename="draft-report-{pk}.{kind}"'
+    return response
 
 
 @permission_required(*_EDIT)

@@ -83,6 +83,19 @@ def consent_purposes(db):
     return {p.slug: p for p in ConsentPurpose.objects.all()}
 
 
+@pytest.fixture
+def privacy_notice(db):
+    """The privacy notice version 2026-11 from its data migration (put back after a flush)."""
+    import importlib
+
+    from django.apps import apps
+
+    from engage.models import PrivacyNotice
+
+    importlib.import_module("engage.migrations.0011_privacy_notice_2026_11").add_notice(apps, None)
+    return PrivacyNotice.objects.get(version="2026-11")
+
+
 def pytest_collection_modifyitems(items):
     # Under pytest-xdist (`-n 2 --dist loadgroup`, as .ci/run uses) tests with a real Celery worker
     # run in one process, one at a time: they share one Redis database, which each one flushes.

@@ -49,6 +49,8 @@ def test_meeting_record_staff_pages_are_in_the_matrix():
 
     assert record_pages == {
         "feedback:staff_report",
+        "feedback:staff_report_generate",
+        "feedback:staff_report_preview",
         "feedback:staff_report_publication",
         "feedback:staff_responses",
         "feedback:staff_responses_publication",

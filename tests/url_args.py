@@ -162,8 +162,16 @@ def _staff_response() -> dict:
     return {"pk": ResponseFactory().pk}
 
 
+def _staff_report_preview() -> dict:
+    from tests.factories import MeetingReportFactory
+
+    return {"pk": MeetingReportFactory().meeting_id, "kind": "docx"}
+
+
+URL_KWARGS["feedback:staff_report_preview"] = _staff_report_preview
 for _name in (
     "staff_report",
+    "staff_report_generate",
     "staff_report_publication",
     "staff_responses",
     "staff_responses_publication",
@@ -229,3 +237,22 @@ URL_KWARGS["feedback:report_back"] = _capture_meeting
 URL_KWARGS["feedback:staff_meeting_questions"] = _staff_meeting
 for _name in ("capture_point_edit", "capture_point_delete"):
     URL_KWARGS[f"feedback:{_name}"] = _point_key
+
+
+# --- Moderation and themes (feedback/urls.py) ---
+def _moderation_point() -> dict:
+    from tests.factories import PointFactory
+
+    point = PointFactory()
+    return {"pk": point.session.meeting_id, "point_id": point.pk}
+
+
+for _name in (
+    "staff_moderation",
+    "staff_moderation_check",
+    "staff_moderation_bulk",
+    "staff_themes",
+):
+    URL_KWARGS[f"feedback:{_name}"] = _staff_meeting
+for _name in ("staff_point_review", "staff_point_action"):
+    URL_KWARGS[f"feedback:{_name}"] = _moderation_point

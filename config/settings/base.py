@@ -357,6 +357,16 @@ CELERY_BEAT_SCHEDULE["engage.retention_run"] = {
 }
 # Invitations and notifications (events): each job is idempotent (a marker on the row, set under
 # a lock), so a run that overlaps the last one or repeats it sends nothing twice.
+# Stored email contents, email events and audit rows past their periods, and consent renewal
+# and lapse (engage.retention); daily, after the people retention run.
+CELERY_BEAT_SCHEDULE["engage.retention_records"] = {
+    "task": "engage.retention_records",
+    "schedule": crontab(hour=3, minute=10),
+}
+CELERY_BEAT_SCHEDULE["engage.consent_renewals"] = {
+    "task": "engage.consent_renewals",
+    "schedule": crontab(hour=3, minute=40),
+}
 CELERY_BEAT_SCHEDULE["events.start_due_campaigns"] = {
     "task": "events.start_due_campaigns",
     "schedule": 60.0,
@@ -386,6 +396,16 @@ CELERY_BEAT_SCHEDULE["feedback.notify_responses_published"] = {
 # --- Engage policy ---------------------------------------------------------------------------
 ENGAGE_UNCONFIRMED_SIGNUP_DAYS = env.int("ENGAGE_UNCONFIRMED_SIGNUP_DAYS", default=7)
 ENGAGE_RETENTION_DAYS = env.int("ENGAGE_RETENTION_DAYS", default=3 * 365)
+# Retention of what mail leaves behind and of the audit log (engage.retention, beat daily): the
+# subject, bodies and merge values of sent emails; ESP events; audit rows. The privacy notice
+# states these periods: a change here needs a new notice version.
+ENGAGE_RETENTION_EMAIL_CONTENT_DAYS = env.int("ENGAGE_RETENTION_EMAIL_CONTENT_DAYS", default=180)
+ENGAGE_RETENTION_EMAIL_EVENT_DAYS = env.int("ENGAGE_RETENTION_EMAIL_EVENT_DAYS", default=180)
+ENGAGE_RETENTION_AUDIT_DAYS = env.int("ENGAGE_RETENTION_AUDIT_DAYS", default=2 * 365)
+# A consent with no activity from its person for this long is asked to be renewed (an email
+# with a preferences link); unanswered after ENGAGE_CONSENT_RENEWAL_GRACE_DAYS it lapses.
+ENGAGE_CONSENT_RENEW_AFTER_DAYS = env.int("ENGAGE_CONSENT_RENEW_AFTER_DAYS", default=2 * 365)
+ENGAGE_CONSENT_RENEWAL_GRACE_DAYS = env.int("ENGAGE_CONSENT_RENEWAL_GRACE_DAYS", default=30)
 ENGAGE_IMPORT_MAX_BYTES = env.int("ENGAGE_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 # Imports are refused before any work beyond these (see README, "Importing people").
 ENGAGE_IMPORT_MAX_ROWS = env.int("ENGAGE_IMPORT_MAX_ROWS", default=200_000)
@@ -410,9 +430,6 @@ ENGAGE_LINK_UNSUBSCRIBE_DAYS = env.int("ENGAGE_LINK_UNSUBSCRIBE_DAYS", default=4
 ENGAGE_LINK_PREFERENCES_DAYS = env.int("ENGAGE_LINK_PREFERENCES_DAYS", default=30)
 ENGAGE_LINK_REGISTER_DAYS = env.int("ENGAGE_LINK_REGISTER_DAYS", default=30)
 ENGAGE_LINK_RENEW_PER_HOUR = env.int("ENGAGE_LINK_RENEW_PER_HOUR", default=3)
-# FOR bench/registration_rush.py ONLY: skips the meeting row lock so the bench can show that it
-# catches an oversell. Never set this anywhere else.
-ENGAGE_BENCH_UNLOCKED_REGISTRATION = env.bool("ENGAGE_BENCH_UNLOCKED_REGISTRATION", default=False)
 
 # --- Security defaults (hardened further in production) ---------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -465,3 +482,11 @@ LOGGING = {
         "celery": {"level": "INFO"},
     },
 }
+
+# The summary report's draft (feedback.documents.report): counts of people or areas below this are
+# shown as "fewer than N"; a theme raised under this many questions is recurring; how many points a
+# theme (and the untagged points of a question) shows before "…and N more".
+FEEDBACK_REPORT_SUPPRESS_BELOW = env.int("FEEDBACK_REPORT_SUPPRESS_BELOW", default=5)
+FEEDBACK_REPORT_RECURRING_MIN_QUESTIONS = 2
+FEEDBACK_REPORT_POINTS_PER_THEME = 5
+FEEDBACK_REPORT_UNTAGGED_PER_QUESTION = 15

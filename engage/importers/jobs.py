@@ -319,11 +319,11 @@ def _collect(stakeholder: Stakeholder) -> dict[str, list[dict]]:
     }
 
 
-def _anonymise(stakeholder: Stakeholder) -> int:
+def _anonymise(stakeholder: Stakeholder) -> dict[str, int]:
     jobs = _jobs_mentioning(stakeholder)
     for job in jobs:
         import_job_files_delete(job=job)
-    return len(jobs)
+    return {"import files": len(jobs)}
 
 
 register_subject_data(SubjectDataProvider(name="imports", collect=_collect, anonymise=_anonymise))

@@ -7,7 +7,13 @@
 
 from feedback.models.capture import MeetingTheme, Point, PointRevision, SessionCapture, Theme
 from feedback.models.questions import QuestionTemplate
-from feedback.models.record import MeetingReport, Publishable, Response, published_q
+from feedback.models.record import (
+    MeetingReport,
+    Publishable,
+    ReportVersion,
+    Response,
+    published_q,
+)
 
 __all__ = [
     "MeetingReport",
@@ -16,6 +22,7 @@ __all__ = [
     "PointRevision",
     "Publishable",
     "QuestionTemplate",
+    "ReportVersion",
     "Response",
     "SessionCapture",
     "Theme",

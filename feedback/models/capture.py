@@ -1,15 +1,15 @@
 """Breakout capture: the points a facilitator types during a session, their themes and history.
 
 Personal data: a point holds what the room said, never who said it; facilitators are told not to
-write names (moderation, a later feature, flags any that slip in). Its only link to a person is
+write names (moderation flags any that slip in, feedback.pii). Its only link to a person is
 its author (a facilitator or staff user, never a stakeholder) and each PointRevision's `by`. The
 rights provider registry (engage.rights) is keyed by stakeholder, so points have nothing to give
 it: a user's own data is their account, and removing the account keeps the points (they are the
 community's words) with author and `by` set to null (on_delete=SET_NULL). Should stakeholders one
 day type their own points, a feedback provider must join the registry then.
 
-Later features hang off these rows: moderation (withhold with a reason, redact, merge duplicates)
-adds fields or revisions to Point, each change a PointRevision so nothing vanishes silently;
+Moderation (withhold with a reason, redact, merge duplicates, feedback.services.moderation)
+keeps its state on Point, each change a PointRevision so nothing vanishes silently;
 theming uses Theme (series-wide, so the same theme is one across meetings) through MeetingTheme;
 the report reads points grouped by theme with their weight and verbatim flag.
 """
@@ -21,7 +21,13 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from feedback.enums import POINT_TEXT_MAX, THEME_NAME_MAX, PointAction, PointSource
+from feedback.enums import (
+    POINT_TEXT_MAX,
+    THEME_NAME_MAX,
+    ModerationState,
+    PointAction,
+    PointSource,
+)
 
 
 class Theme(models.Model):
@@ -106,14 +112,42 @@ class Point(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Moderation (feedback.services.moderation): nothing is published until approved.
+    moderation = models.CharField(
+        max_length=20, choices=ModerationState.choices, default=ModerationState.PENDING
+    )
+    withheld_reason = models.TextField(_("why it is withheld"), blank=True)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    moderated_at = models.DateTimeField(null=True, blank=True)
+    # A duplicate merged into another point: its weight went there; it stays, linked.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_points"
+    )
+    # Personal data found in `text` (feedback.pii): [{kind, start, end, text, dismissed}], as of
+    # `pii_checked_at`; a point changed since then is checked again. `pii_open` counts the flags
+    # not yet redacted or dismissed, for the "flagged" filter.
+    pii_flags = models.JSONField(default=list, blank=True)
+    pii_open = models.PositiveSmallIntegerField(default=0)
+    pii_checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["session", "question"], name="point_session_question")]
+        indexes = [
+            models.Index(fields=["session", "question"], name="point_session_question"),
+            models.Index(fields=["session", "moderation"], name="point_session_moderation"),
+        ]
         constraints = [
+            # Captured as 1 to 3 (the capture services check that); merging duplicates adds weights.
+            models.CheckConstraint(condition=Q(weight__gte=1), name="point_weight_positive"),
             models.CheckConstraint(
-                condition=Q(weight__gte=1, weight__lte=3), name="point_weight_1_to_3"
-            )
+                condition=~Q(moderation=ModerationState.WITHHELD) | ~Q(withheld_reason=""),
+                name="point_withheld_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(merged_into=models.F("pk")), name="point_not_merged_into_itself"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -134,6 +168,13 @@ class PointRevision(models.Model):
     verbatim = models.BooleanField(default=False)
     weight = models.PositiveSmallIntegerField(default=1)
     theme_name = models.CharField(max_length=THEME_NAME_MAX, blank=True)
+    moderation = models.CharField(max_length=20, choices=ModerationState.choices, blank=True)
+    # Why (a withholding's reason), or what was removed ("name", "phone"), in words.
+    note = models.TextField(blank=True)
+    # The other point of a merge: the one it went into, or the one that came in.
+    related = models.ForeignKey(
+        Point, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["at", "id"]

@@ -1,10 +1,12 @@
 """The public record of a meeting: its summary report and the written responses to what people
 said there ("you said, we did"). Breakout capture and surveys come in later issues.
 
-Neither model holds personal data: a report and a response speak for the team, never name a
-stakeholder, so there is nothing here for subject access or erasure (engage.rights).
+No model here holds personal data: a report and a response speak for the team, never name a
+stakeholder, so there is nothing here for subject access or erasure (engage.rights). A
+ReportVersion's `published_by` is a staff account, kept as SET_NULL like a point's author.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -52,6 +54,10 @@ class MeetingReport(Publishable):
     body = models.TextField(
         _("summary"), help_text=_("Plain text. Leave a blank line between paragraphs.")
     )
+    # The rest of the report as the team edits it (feedback.documents.outline), generated from
+    # the points by feedback.services.report and edited freely before each publication.
+    draft = models.TextField(_("report"), blank=True, default="")
+    draft_generated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-publish_at", "id"]
@@ -61,6 +67,30 @@ class MeetingReport(Publishable):
 
     def paragraphs(self) -> list[str]:
         return _paragraphs(self.body)
+
+
+class ReportVersion(models.Model):
+    """The report exactly as it was published, once per publication: the document (plain data of
+    feedback.documents.model) is never changed afterwards. The public sees the latest version
+    whose `published_at` has come, while the report is published."""
+
+    report = models.ForeignKey(MeetingReport, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    document = models.JSONField()
+    published_at = models.DateTimeField(db_index=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["report", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "number"], name="report_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} v{self.number}"
 
 
 class Response(Publishable):

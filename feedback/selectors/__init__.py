@@ -4,6 +4,9 @@
 - record: the meeting record (summary report, responses, who held a place).
 - questions: question templates.
 - capture: a session's points, report-back across breakouts.
+- moderation: the moderation list, a point's history, the publishable points of a meeting.
+- themes: recurring themes with their history, theme and duplicate suggestions.
+- report: the points a summary report may show (the one filter), attendance, versions.
 """
 
 from feedback.selectors.capture import (
@@ -14,6 +17,16 @@ from feedback.selectors.capture import (
     session_capture_questions,
     session_points,
 )
+from feedback.selectors.moderation import (
+    ModerationFilters,
+    meeting_known_names,
+    meeting_points_publishable,
+    meeting_question_texts,
+    moderation_counts,
+    moderation_list,
+    point_history,
+    text_segments,
+)
 from feedback.selectors.questions import question_templates_active
 from feedback.selectors.record import (
     meeting_place_holders,
@@ -22,8 +35,35 @@ from feedback.selectors.record import (
     meeting_report_published,
     responses_published,
 )
+from feedback.selectors.report import (
+    meeting_report_as_document,
+    meeting_report_document_public,
+    meeting_report_version_published,
+    meeting_report_versions,
+    report_attendance,
+    report_language,
+    report_points,
+    report_points_export,
+    report_questions,
+)
+from feedback.selectors.themes import (
+    meeting_recurring_themes,
+    meeting_theme_history,
+    theme_suggestions,
+)
 
 __all__ = [
+    "ModerationFilters",
+    "meeting_known_names",
+    "meeting_points_publishable",
+    "meeting_question_texts",
+    "moderation_counts",
+    "moderation_list",
+    "point_history",
+    "text_segments",
+    "meeting_recurring_themes",
+    "meeting_theme_history",
+    "theme_suggestions",
     "meeting_themes",
     "point_as_dict",
     "question_templates_active",
@@ -36,4 +76,13 @@ __all__ = [
     "meeting_record_summary",
     "meeting_report_published",
     "responses_published",
+    "meeting_report_as_document",
+    "meeting_report_document_public",
+    "report_language",
+    "meeting_report_version_published",
+    "meeting_report_versions",
+    "report_attendance",
+    "report_points",
+    "report_points_export",
+    "report_questions",
 ]

@@ -15,7 +15,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from events.models import DiscussionQuestion, Session
-from feedback.enums import POINT_TEXT_MAX, THEME_NAME_MAX, PointAction, PointSource
+from feedback.enums import (
+    POINT_TEXT_MAX,
+    THEME_NAME_MAX,
+    ModerationState,
+    PointAction,
+    PointSource,
+)
 from feedback.models import MeetingTheme, Point, PointRevision, SessionCapture, Theme
 
 logger = logging.getLogger(__name__)
@@ -207,7 +213,12 @@ def point_update(
             new_theme,
         )
         point.updated_at = timezone.now()
-        point.save(update_fields=["text", "verbatim", "weight", "theme", "updated_at"])
+        # A changed point is reviewed again before it is published (its flags are checked again
+        # too, as it is newer than their check).
+        point.moderation = ModerationState.PENDING
+        point.save(
+            update_fields=["text", "verbatim", "weight", "theme", "updated_at", "moderation"]
+        )
         _revision(point, action=PointAction.EDITED, by=author)
     logger.info("point edited", extra={"point_id": point.pk, "actor_id": author.pk})
     return point

@@ -12,10 +12,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from events.models import Meeting
 from feedback.enums import ResponseStatus
 from feedback.models import MeetingReport, Response
+from feedback.services.report import report_version_create
+from feedback.tasks import notify_report_task
 
 logger = logging.getLogger(__name__)
 
@@ -65,14 +68,23 @@ def meeting_report_create(*, meeting_id: int, title: str, body: str, actor) -> M
     return report
 
 
-def meeting_report_update(*, report_id: int, title: str, body: str, actor) -> MeetingReport:
-    """Change the report's title and summary. A published report changes on the public page at
-    once; nobody is emailed again. Raises ValidationError when a field is empty."""
+def meeting_report_update(
+    *, report_id: int, title: str, body: str, actor, draft: str | None = None
+) -> MeetingReport:
+    """Change the report's title, introduction and (unless None) its draft. The public page
+    keeps showing the version last published until the report is published again; nobody is
+    emailed. Raises ValidationError when the title is empty, or the introduction and the draft
+    both are."""
     with transaction.atomic():
         report = MeetingReport.objects.select_for_update().get(pk=report_id)
         report.title = _text(title, field="title", label=_("a title"))
-        report.body = _text(body, field="body", label=_("the summary"))
-        report.save(update_fields=["title", "body", "updated_at"])
+        if draft is not None:
+            report.draft = draft.strip()
+        if report.draft:
+            report.body = (body or "").strip()
+        else:
+            report.body = _text(body, field="body", label=_("the summary"))
+        report.save(update_fields=["title", "body", "draft", "updated_at"])
     logger.info(
         "meeting report updated", extra={"report_id": report_id, "actor_id": _actor_id(actor)}
     )
@@ -82,27 +94,50 @@ def meeting_report_update(*, report_id: int, title: str, body: str, actor) -> Me
 def meeting_report_publish(
     *, report_id: int, actor, at: _dt.datetime | None = None
 ) -> MeetingReport:
-    """Publish the report now (`at` None) or from a future moment.
+    """Publish the report as it stands now (`at` None) or from a future moment.
 
-    Side effects: sets publish_at. The people who held a place are emailed by the beat job
-    (feedback.notifications.report_published_notify_due) once that moment has passed, and only
-    the first time: a report unpublished and published again is not announced twice.
+    Side effects: keeps the document as it is now as a new ReportVersion (the public sees the
+    latest version whose moment has come) and sets publish_at, unless the report is public
+    already (then the version it shows changes at the new moment, and nothing is taken down
+    meanwhile). The people who held a place and consented are told once, the first time: when
+    publishing now, feedback.notify_report is queued after commit; a scheduled moment, or a
+    broker that is away, is left to the beat job (report_published_notify_due), and notified_at
+    keeps a report unpublished and published again from being announced twice.
     Raises ValidationError for a moment in the past.
     """
     moment = _publish_moment(at)
     with transaction.atomic():
-        report = MeetingReport.objects.select_for_update().get(pk=report_id)
-        report.publish_at = moment
-        report.save(update_fields=["publish_at", "updated_at"])
+        report = (
+            MeetingReport.objects.select_for_update(of=("self",))
+            .select_related("meeting")
+            .get(pk=report_id)
+        )
+        version = report_version_create(report=report, published_at=moment, actor=actor)
+        if not report.is_published(moment):
+            report.publish_at = moment
+            report.save(update_fields=["publish_at", "updated_at"])
+        if moment <= timezone.now() and report.notified_at is None:
+            transaction.on_commit(lambda: _queue_notice(report_id))
     logger.info(
         "meeting report published",
         extra={
             "report_id": report_id,
+            "version": version.number,
             "publish_at": moment.isoformat(),
             "actor_id": _actor_id(actor),
         },
     )
     return report
+
+
+def _queue_notice(report_id: int) -> None:
+    try:
+        notify_report_task.delay(report_id)
+    except (KombuOperationalError, OSError):
+        # notified_at is still empty: the beat job announces it when the broker is back.
+        logger.warning(
+            "report notice not queued; beat will send it", extra={"report_id": report_id}
+        )
 
 
 def meeting_report_unpublish(*, report_id: int, actor) -> MeetingReport:

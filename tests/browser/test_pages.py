@@ -134,3 +134,10 @@ def test_staff_without_an_authenticator_set_one_up_on_a_phone(live_server, phone
     check_page(phone)
     phone.goto(live_server.url + reverse("engage:staff_home"))
     assert phone.url.endswith(reverse("engage:staff_home"))
+
+
+def test_privacy_notice_on_a_phone(live_server, phone, privacy_notice):
+    phone.goto(live_server.url + reverse("engage:privacy"))
+
+    assert phone.get_by_role("heading", name="Our lawful basis").is_visible()
+    check_page(phone)

@@ -182,10 +182,37 @@ def test_erasure_record_and_audit_hold_no_personal_data(person, administrator):
 
     audit = AuditLog.objects.get(action=AuditAction.ERASE)
     stored = json.dumps(audit.detail) + json.dumps(
-        list(ErasureRecord.objects.values("stakeholder_id", "reason"))
+        list(ErasureRecord.objects.values("stakeholder_id", "reason", "removed"))
     )
     for personal in ("Ada", "Lovelace", "ada@example.org", "0001", "Riverside"):
         assert personal not in stored
+
+
+def test_erasure_record_says_what_was_removed_kind_by_kind(person, administrator):
+    emails = OutboundEmail.objects.filter(stakeholder=person).count()
+
+    record = rights.stakeholder_erase(stakeholder=person, actor=administrator)
+
+    record.refresh_from_db()
+    assert record.removed["engage"] == {
+        "consent evidence": 1,
+        "outbox files": 0,
+        "sessions": 0,
+        "email events": 0,
+        "emails": emails,
+        "memberships": 1,
+        "tags": 0,
+        "pending sign-ups": 0,
+        "account": 1,
+    }
+    assert record.removed["events"] == {
+        "registration details": 1,
+        "panel question links": 1,
+        "invitation links": 1,
+    }
+    assert record.removed["imports"] == {"import files": 0}
+    audit = AuditLog.objects.get(action=AuditAction.ERASE)
+    assert audit.detail["removed"] == record.removed
 
 
 def test_erasing_twice_changes_nothing_more(person, administrator):

@@ -1,10 +1,12 @@
+import uuid
+
 import factory
 from factory.django import DjangoModelFactory
 
 from feedback.enums import ResponseStatus
-from feedback.models import MeetingReport, Response
+from feedback.models import MeetingReport, Point, Response, Theme
 
-__all__ = ["MeetingReportFactory", "ResponseFactory"]
+__all__ = ["MeetingReportFactory", "PointFactory", "ResponseFactory", "ThemeFactory"]
 
 
 class MeetingReportFactory(DjangoModelFactory):
@@ -28,3 +30,22 @@ class ResponseFactory(DjangoModelFactory):
     we_did = "Questions now go out with the pre-reading, two weeks ahead."
     status = ResponseStatus.DONE
     order = factory.Sequence(lambda n: n)
+
+
+class ThemeFactory(DjangoModelFactory):
+    class Meta:
+        model = Theme
+
+    name = factory.Sequence(lambda n: f"Theme {n}")
+
+
+class PointFactory(DjangoModelFactory):
+    """A captured point; `session` follows its question."""
+
+    class Meta:
+        model = Point
+
+    key = factory.LazyFunction(uuid.uuid4)
+    question = factory.SubFactory("tests.factories.events.DiscussionQuestionFactory")
+    session = factory.LazyAttribute(lambda o: o.question.session)
+    text = factory.Sequence(lambda n: f"More youth clubs open in the evening ({n})")

@@ -57,6 +57,7 @@ def test_publishing_now_scheduling_and_unpublishing_a_report():
     services.meeting_report_publish(report_id=report.pk, actor=None)
     report.refresh_from_db()
     published_now = report.is_published()
+    services.meeting_report_unpublish(report_id=report.pk, actor=None)
     services.meeting_report_publish(report_id=report.pk, actor=None, at=later)
     report.refresh_from_db()
     scheduled = (report.is_published(), report.is_scheduled(), report.publish_at)

@@ -46,17 +46,31 @@ def test_staff_publish_the_report_now_schedule_it_and_unpublish_it(staff_client)
 
     now_response = staff_client.post(url, {"action": "now"}, follow=True)
     report.refresh_from_db()
-    published = report.is_published()
+    published, first_moment = report.is_published(), report.publish_at
     staff_client.post(url, {"action": "schedule", "publish_at": later.strftime("%Y-%m-%dT%H:%M")})
     report.refresh_from_db()
-    scheduled_for = report.publish_at
+    still_public_at = report.publish_at
     staff_client.post(url, {"action": "unpublish"})
     report.refresh_from_db()
 
     assert published
     assert any("will be emailed shortly" in m for m in _messages(now_response))
-    assert scheduled_for == later
+    # A new version scheduled while the report is public leaves the current one up meanwhile.
+    assert still_public_at == first_moment
+    assert [v.published_at for v in report.versions.order_by("number")][1] == later
     assert report.publish_at is None
+
+
+def test_staff_schedule_an_unpublished_report(staff_client):
+    report = MeetingReportFactory()
+    url = reverse("feedback:staff_report_publication", kwargs={"pk": report.meeting_id})
+    later = (timezone.localtime() + dt.timedelta(days=2)).replace(second=0, microsecond=0)
+
+    staff_client.post(url, {"action": "schedule", "publish_at": later.strftime("%Y-%m-%dT%H:%M")})
+
+    report.refresh_from_db()
+    assert report.publish_at == later
+    assert not report.is_published()
 
 
 def test_scheduling_without_a_time_or_in_the_past_is_refused(staff_client):

@@ -1,0 +1,29 @@
+"""The document as a tagged, accessible PDF (PDF/UA-1): WeasyPrint lays out the HTML rendering.
+
+The HTML comes from a Django template with autoescaping, so text that looks like markup is
+printed as text. WeasyPrint's "pdf/ua-1" variant writes the structure tree (headings, lists,
+paragraphs), marks the file as tagged, and identifies it as PDF/UA in its XMP metadata; the
+document language comes from <html lang> and the title from <title>, shown instead of the file
+name (DisplayDocTitle).
+"""
+
+from django.template.loader import render_to_string
+
+from feedback.documents.model import Document
+from feedback.documents.text import document_clean
+
+TEMPLATE = "feedback/documents/document.html"
+
+
+def document_html(document: Document) -> str:
+    """The whole document as one HTML page (what the PDF is laid out from)."""
+    return render_to_string(TEMPLATE, {"document": document_clean(document)})
+
+
+def document_pdf(document: Document) -> bytes:
+    """The document as PDF/UA-1 bytes."""
+    # Imported on first use: WeasyPrint loads Pango and parses its stylesheets at import, which
+    # every web and worker process would otherwise pay for a download few of them serve.
+    from weasyprint import HTML
+
+    return HTML(string=document_html(document)).write_pdf(pdf_variant="pdf/ua-1")

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_migrate
 
 
@@ -10,12 +11,21 @@ def _ensure_roles(sender, **kwargs) -> None:
     roles_ensure()
 
 
+def _link_stakeholder(sender, request, user, **kwargs) -> None:
+    # On every sign-in, so a representative's account finds their registrations and consents
+    # from their first visit, by the address they have just proved.
+    from engage.services import stakeholder_link_user
+
+    stakeholder_link_user(user=user)
+
+
 class EngageConfig(AppConfig):
     name = "engage"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
         post_migrate.connect(_ensure_roles, sender=self, dispatch_uid="engage_roles_ensure")
+        user_logged_in.connect(_link_stakeholder, dispatch_uid="engage_link_stakeholder")
         # Importing these connects anymail's tracking signal (ESP webhooks) to engage.mail's one
         # service, and registers engage's own subject-data provider (other apps register theirs
         # in their ready()).

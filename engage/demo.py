@@ -1,4 +1,5 @@
-"""Demo data for the stakeholder side, written in the project's own words. Idempotent."""
+"""Demo data for the stakeholder side, written in the project's own words. Created once:
+running it again adds what is missing and leaves what the team changed."""
 
 from dataclasses import dataclass
 
@@ -7,10 +8,12 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from django.db import transaction
 
-from engage.enums import OrganisationType, Role
-from engage.models import Area, Organisation, User
+from engage.demo_people import DEMO_SOURCE, demo_load_people
+from engage.enums import PURPOSE_MEETING_INVITATIONS, ConsentMethod, OrganisationType, Role
+from engage.models import Area, Membership, Organisation, Stakeholder, User
+from engage.normalise import normalise_email
 from engage.roles import roles_ensure, user_set_role
-from engage.services import areas_load
+from engage.services import areas_load, consent_give, stakeholder_create
 
 # A fixed base32 secret so the demo's staff can add it to an authenticator app once.
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 (demo only, printed)
@@ -47,19 +50,23 @@ DEMO_ORGANISATIONS = [
 
 
 def _user(spec: DemoUser) -> User:
-    user, _ = User.objects.get_or_create(email=spec.email, defaults={"first_name": spec.role.label})
+    user, created = User.objects.get_or_create(
+        email=spec.email, defaults={"first_name": spec.role.label}
+    )
+    if not created:
+        # Once made, the account is the team's: setting the password again would end its
+        # sessions (Django ties them to the password hash), and the role may have been changed.
+        return user
     if spec.password:
         user.set_password(spec.password)
     else:
         user.set_unusable_password()
+    user.is_superuser = spec.role == Role.ADMINISTRATOR
     user.save()
-    EmailAddress.objects.update_or_create(
+    EmailAddress.objects.get_or_create(
         user=user, email=spec.email, defaults={"verified": True, "primary": True}
     )
     user_set_role(user=user, role=spec.role)
-    if spec.role == Role.ADMINISTRATOR:
-        user.is_superuser = True
-        user.save(update_fields=["is_superuser"])
     if (
         spec.totp
         and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
@@ -75,6 +82,39 @@ def demo_load_engage() -> dict[str, User]:
     roles_ensure()
     users = {spec.role: _user(spec) for spec in DEMO_USERS}
     for name, org_type, area_names in DEMO_ORGANISATIONS:
-        organisation, _ = Organisation.objects.get_or_create(name=name, defaults={"type": org_type})
-        organisation.areas.set(Area.objects.filter(name__in=area_names))
+        organisation, created = Organisation.objects.get_or_create(
+            name=name, defaults={"type": org_type}
+        )
+        if created:
+            organisation.areas.set(Area.objects.filter(name__in=area_names))
+    demo_load_people()
+    _representative_stakeholder(users[Role.REPRESENTATIVE])
     return users
+
+
+def _representative_stakeholder(user: User) -> Stakeholder:
+    """The demo representative's place on the list, linked to their account by its address."""
+    stakeholder = Stakeholder.objects.filter(email_normalised=normalise_email(user.email)).first()
+    if stakeholder is not None:
+        return stakeholder
+    stakeholder = stakeholder_create(
+        email=user.email,
+        first_name="Remi",
+        last_name="Adeyemi",
+        area=Area.objects.filter(name="Lambeth").first(),
+        source=DEMO_SOURCE,
+        user=user,
+    )
+    consent_give(
+        stakeholder=stakeholder, purpose=PURPOSE_MEETING_INVITATIONS, method=ConsentMethod.WEB
+    )
+    organisation = Organisation.objects.filter(name="Community Voices for Fair Policing").first()
+    if organisation is not None:
+        Membership.objects.get_or_create(
+            stakeholder=stakeholder, organisation=organisation, defaults={"role": "Volunteer"}
+        )
+    return stakeholder
+
+
+def demo_representative(user: User) -> Stakeholder | None:
+    return Stakeholder.objects.filter(user=user).first()

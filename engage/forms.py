@@ -1,26 +1,12 @@
-from allauth.account.forms import LoginForm as AllauthLoginForm
+# --- Engagement team: stakeholder list, edit, consent by phone or paper, segments, import -------
+from django import forms as _forms
+from django.conf import settings as _settings
 from django.utils.translation import gettext_lazy as _
 
-
-class LoginForm(AllauthLoginForm):
-    """One sign-in form: staff give their password (then TOTP); everyone else leaves it blank for a code."""
-
-    def _setup_password_field(self) -> None:
-        field = self.fields["password"]
-        field.required = False
-        field.help_text = _(
-            "Engagement team: enter your password. Everyone else: leave this blank and we will "
-            "email you a sign-in code."
-        )
-
-
-# --- Engagement team: stakeholder list, edit, consent by phone or paper, segments, import -------
-from django import forms as _forms  # noqa: E402
-from django.conf import settings as _settings  # noqa: E402
-
-from engage.enums import ConsentMethod as _ConsentMethod  # noqa: E402
-from engage.enums import OrganisationType as _OrganisationType  # noqa: E402
-from engage.importers import (  # noqa: E402
+from engage.enums import ConsentMethod as _ConsentMethod
+from engage.enums import OrganisationType as _OrganisationType
+from engage.forms_base import Form as _Form
+from engage.importers import (
     FIELDS,
     ImportFileError,
     check_size,
@@ -41,7 +27,7 @@ ATTENDED_CHOICES = [
 ]
 
 
-class StakeholderFilterForm(_forms.Form):
+class StakeholderFilterForm(_Form):
     """The list's filters; `filters()` gives the JSON-safe dict that segments store."""
 
     q = _forms.CharField(
@@ -145,7 +131,7 @@ def filters_querydict(filters: dict):
     return query
 
 
-class StakeholderForm(_forms.Form):
+class StakeholderForm(_Form):
     first_name = _forms.CharField(label=_("First name"), max_length=150, required=False)
     last_name = _forms.CharField(label=_("Last name"), max_length=150, required=False)
     email = _forms.EmailField(label=_("Email address"), max_length=254)
@@ -227,7 +213,7 @@ class StakeholderForm(_forms.Form):
         }
 
 
-class StaffConsentForm(_forms.Form):
+class StaffConsentForm(_Form):
     """A consent given (or withdrawn) by phone or on paper, recorded by a staff member."""
 
     purpose = _forms.ModelChoiceField(label=_("Purpose"), queryset=None)
@@ -261,11 +247,11 @@ class StaffConsentForm(_forms.Form):
         self.fields["purpose"].queryset = ConsentPurpose.objects.filter(active=True)
 
 
-class SegmentForm(_forms.Form):
+class SegmentForm(_Form):
     name = _forms.CharField(label=_("Segment name"), max_length=150)
 
 
-class ImportUploadForm(_forms.Form):
+class ImportUploadForm(_Form):
     file = _forms.FileField(
         label=_("CSV or XLSX file"),
         help_text=_(
@@ -320,7 +306,7 @@ class ImportUploadForm(_forms.Form):
         return upload
 
 
-class ImportMappingForm(_forms.Form):
+class ImportMappingForm(_Form):
     """For each field, which of the file's columns holds it."""
 
     def __init__(self, *args, headers=(), **kwargs):

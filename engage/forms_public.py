@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from engage.enums import TagKind
+from engage.forms_base import Form
 from engage.models import Area, ConsentPurpose, Tag
 
 
@@ -12,7 +13,9 @@ class PurposeChoiceField(forms.ModelMultipleChoiceField):
         return obj.wording
 
 
-class JoinForm(forms.Form):
+class JoinForm(Form):
+    to_the_person = True
+
     first_name = forms.CharField(label=_("First name"), max_length=150)
     last_name = forms.CharField(label=_("Last name"), max_length=150)
     email = forms.EmailField(
@@ -59,8 +62,10 @@ class JoinForm(forms.Form):
         return purposes
 
 
-class DetailsForm(forms.Form):
+class DetailsForm(Form):
     """What a person may change about themselves without staff (the address is their identity)."""
+
+    to_the_person = True
 
     first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
@@ -73,7 +78,7 @@ class DetailsForm(forms.Form):
     )
 
 
-class SuppressionAddForm(forms.Form):
+class SuppressionAddForm(Form):
     email = forms.EmailField(label=_("Email address"), max_length=254)
     note = forms.CharField(
         label=_("Why (optional)"),

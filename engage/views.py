@@ -3,8 +3,14 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from engage.account import account_sections
 from engage.permissions import login_required, permission_required
-from engage.selectors import system_health, worker_last_seen_seconds
+from engage.selectors import (
+    stakeholder_consents,
+    stakeholder_for_user,
+    system_health,
+    worker_last_seen_seconds,
+)
 
 
 @never_cache
@@ -21,8 +27,18 @@ def healthz(request):
 
 
 @login_required
+@never_cache
 def dashboard(request):
-    return render(request, "engage/dashboard.html")
+    stakeholder = stakeholder_for_user(request.user)
+    return render(
+        request,
+        "engage/dashboard.html",
+        {
+            "stakeholder": stakeholder,
+            "consents": stakeholder_consents(stakeholder) if stakeholder else [],
+            "sections": account_sections(request=request, stakeholder=stakeholder),
+        },
+    )
 
 
 @permission_required("engage.view_stakeholder")

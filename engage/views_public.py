@@ -110,6 +110,21 @@ def _preferences(request, stakeholder: Stakeholder, here: str):
         },
     )
     if request.method == "POST":
+        if request.POST.get("form") == "stop_all":
+            withdrawn = services.consent_unsubscribe(
+                stakeholder=stakeholder, method=ConsentMethod.WEB
+            )
+            messages.success(
+                request,
+                _(
+                    "Done: we will send you no more emails about meetings or the action plan. "
+                    "You will still get emails you ask for, such as a sign-in code, and about a "
+                    "meeting you are registered for."
+                )
+                if withdrawn
+                else _("You had not agreed to any emails from us, so there was nothing to stop."),
+            )
+            return redirect(here)
         if request.POST.get("form") == "renew":
             ip_address, user_agent = _client(request)
             retention.consent_renew(

@@ -12,3 +12,8 @@ class EventsConfig(AppConfig):
         from events.rights import PROVIDER
 
         register_subject_data(PROVIDER)
+        # The account page lists the person's registrations, the same way.
+        from engage.account import register_account_section
+        from events.account import registrations_section
+
+        register_account_section(name="registrations", provider=registrations_section, order=10)

@@ -1,4 +1,5 @@
-"""Demo meetings modelled on the quarterly public review meetings. Idempotent."""
+"""Demo meetings modelled on the quarterly public review meetings. Created once: running it
+again never moves a meeting the team has edited (its calendar SEQUENCE would not follow)."""
 
 import datetime as dt
 from zoneinfo import ZoneInfo
@@ -78,7 +79,7 @@ def _upcoming_day() -> dt.date:
 
 def _agenda(meeting: Meeting, facilitator: User | None) -> None:
     start = meeting.start
-    plenary, _ = Session.objects.update_or_create(
+    plenary, _ = Session.objects.get_or_create(
         meeting=meeting,
         order=0,
         defaults={
@@ -90,7 +91,7 @@ def _agenda(meeting: Meeting, facilitator: User | None) -> None:
         },
     )
     for index, (title, questions) in enumerate(BREAKOUT_QUESTIONS, start=1):
-        session, _ = Session.objects.update_or_create(
+        session, created = Session.objects.get_or_create(
             meeting=meeting,
             order=index,
             defaults={
@@ -102,10 +103,10 @@ def _agenda(meeting: Meeting, facilitator: User | None) -> None:
                 "capacity": max(meeting.capacity // 2, 1),
             },
         )
-        if facilitator is not None:
+        if facilitator is not None and created:
             session.facilitators.add(facilitator)
         for order, text in enumerate(questions):
-            DiscussionQuestion.objects.update_or_create(
+            DiscussionQuestion.objects.get_or_create(
                 session=session, order=order, defaults={"text": text}
             )
     return plenary
@@ -114,7 +115,7 @@ def _agenda(meeting: Meeting, facilitator: User | None) -> None:
 @transaction.atomic
 def demo_load_events(*, facilitator: User | None = None) -> None:
     """The public review series, its past meetings and one upcoming meeting with breakouts."""
-    series, _ = Series.objects.update_or_create(
+    series, _ = Series.objects.get_or_create(
         slug="public-review",
         defaults={
             "name": "Action plan public review meetings",
@@ -123,7 +124,7 @@ def demo_load_events(*, facilitator: User | None = None) -> None:
         },
     )
     for slug, day, hour, fmt, title, summary in PAST_MEETINGS:
-        meeting, _ = Meeting.objects.update_or_create(
+        meeting, created = Meeting.objects.get_or_create(
             slug=slug,
             defaults={
                 "series": series,
@@ -137,9 +138,10 @@ def demo_load_events(*, facilitator: User | None = None) -> None:
                 "capacity": 150,
             },
         )
-        _agenda(meeting, None)
+        if created:
+            _agenda(meeting, None)
     day = _upcoming_day()
-    upcoming, _ = Meeting.objects.update_or_create(
+    upcoming, created = Meeting.objects.get_or_create(
         slug="next-public-review",
         defaults={
             "series": series,
@@ -158,4 +160,5 @@ def demo_load_events(*, facilitator: User | None = None) -> None:
             "registration_closes": _at(day, 12),
         },
     )
-    _agenda(upcoming, facilitator)
+    if created:
+        _agenda(upcoming, facilitator)

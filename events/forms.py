@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from engage.enums import PURPOSE_ACCESS_NEEDS, PURPOSE_ATTENDEE_LIST, PURPOSE_MEETING_INVITATIONS
+from engage.forms_base import Form
 from engage.models import ConsentPurpose
 from engage.selectors import stakeholder_filter_choices
 from events.services import RegistrationDetails
@@ -12,7 +13,9 @@ from events.services import RegistrationDetails
 MAX_PANEL_QUESTIONS = 5
 
 
-class EmailForm(forms.Form):
+class EmailForm(Form):
+    to_the_person = True
+
     email = forms.EmailField(
         label=_("Your email address"),
         help_text=_("We will email you a six-digit code to check it is yours."),
@@ -20,7 +23,9 @@ class EmailForm(forms.Form):
     )
 
 
-class CodeForm(forms.Form):
+class CodeForm(Form):
+    to_the_person = True
+
     code = forms.CharField(
         label=_("The six-digit code we emailed you"),
         max_length=12,
@@ -36,8 +41,10 @@ class CodeForm(forms.Form):
         return digits
 
 
-class RegistrationForm(forms.Form):
+class RegistrationForm(Form):
     """What registration asks. Consent boxes carry the exact wording of their purpose."""
+
+    to_the_person = True
 
     first_name = forms.CharField(
         label=_("First name"),

@@ -5,12 +5,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from engage.enums import OrganisationType
+from engage.forms_base import Form
 from engage.models import Area, Segment
 from events.enums import MeetingStatus
 from events.models import Meeting
 
 
-class CampaignForm(forms.Form):
+class CampaignForm(Form):
     meeting = forms.ModelChoiceField(
         label=_("Meeting"),
         queryset=Meeting.objects.none(),
@@ -67,7 +68,7 @@ class CampaignForm(forms.Form):
         return {key: value for key, value in filters.items() if value}
 
 
-class ScheduleForm(forms.Form):
+class ScheduleForm(Form):
     scheduled_for = forms.DateTimeField(
         label=_("Send at"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),

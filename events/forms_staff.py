@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from engage.enums import AreaKind, Role
+from engage.forms_base import Form, ModelForm
 from engage.models import Area
 from engage.roles import ROLE_GROUP_NAMES
 from events.enums import MeetingStatus, PanelQuestionStatus, RegistrationStatus
@@ -39,7 +40,7 @@ def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
             form.add_error(None, message)
 
 
-class MeetingForm(forms.ModelForm):
+class MeetingForm(ModelForm):
     start = _datetime_field(label=_("Starts (London time)"))
     end = _datetime_field(label=_("Ends (London time)"))
     registration_opens = _datetime_field(label=_("Registration opens"), required=False)
@@ -97,7 +98,7 @@ class MeetingForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
-class MeetingCopyForm(forms.Form):
+class MeetingCopyForm(Form):
     start = _datetime_field(
         label=_("The new meeting starts (London time)"),
         help_text=_("Every other date moves by the same amount."),
@@ -109,7 +110,7 @@ class FacilitatorChoiceField(forms.ModelMultipleChoiceField):
         return obj.get_full_name() or obj.email
 
 
-class SessionForm(forms.ModelForm):
+class SessionForm(ModelForm):
     start = _datetime_field(label=_("Starts"))
     end = _datetime_field(label=_("Ends"))
     facilitators = FacilitatorChoiceField(
@@ -151,7 +152,7 @@ class SessionForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
-class DiscussionQuestionForm(forms.ModelForm):
+class DiscussionQuestionForm(ModelForm):
     publish_at = _datetime_field(
         label=_("Publish from"),
         required=False,
@@ -165,7 +166,7 @@ class DiscussionQuestionForm(forms.ModelForm):
         labels = {"text": _("Discussion question"), "order": _("Order")}
 
 
-class DocumentForm(forms.Form):
+class DocumentForm(Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     file = forms.FileField(
         label=_("File"),
@@ -181,7 +182,7 @@ class DocumentForm(forms.Form):
     )
 
 
-class AreaReservationForm(forms.ModelForm):
+class AreaReservationForm(ModelForm):
     release_at = _datetime_field(label=_("Release unused places to everyone on"))
 
     class Meta:
@@ -200,7 +201,7 @@ class AreaReservationForm(forms.ModelForm):
         pass
 
 
-class RegistrationFilterForm(forms.Form):
+class RegistrationFilterForm(Form):
     q = forms.CharField(label=_("Search by name, email or organisation"), required=False)
     status = forms.ChoiceField(
         label=_("Status"),
@@ -209,7 +210,7 @@ class RegistrationFilterForm(forms.Form):
     )
 
 
-class RegistrationMoveForm(forms.Form):
+class RegistrationMoveForm(Form):
     breakout = forms.ChoiceField(label=_("Breakout"), required=False)
 
     def __init__(self, *args, breakouts=(), **kwargs):
@@ -223,7 +224,7 @@ class RegistrationMoveForm(forms.Form):
         return int(value) if value else None
 
 
-class PanelQuestionForm(forms.Form):
+class PanelQuestionForm(Form):
     status = forms.ChoiceField(label=_("Decision"), choices=PanelQuestionStatus.choices)
     group = forms.CharField(
         label=_("Group"),
@@ -236,7 +237,7 @@ class PanelQuestionForm(forms.Form):
     )
 
 
-class AttendanceImportForm(forms.Form):
+class AttendanceImportForm(Form):
     file = forms.FileField(
         label=_("Attendance file (CSV)"),
         help_text=_(
@@ -245,7 +246,7 @@ class AttendanceImportForm(forms.Form):
     )
 
 
-class MeetingListFilterForm(forms.Form):
+class MeetingListFilterForm(Form):
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("Any status")), *MeetingStatus.choices]
     )

@@ -236,6 +236,45 @@ def registration_previous_attended(*, meeting: Meeting, stakeholder):
     )
 
 
+def registrations_of_stakeholder(*, stakeholder) -> tuple[list, list]:
+    """One person's registrations for their account page: (upcoming, past), upcoming soonest
+    first and past latest first. Cancelled upcoming ones are left out; past ones show whether
+    the person came."""
+    from events.enums import RegistrationStatus
+    from events.models import Registration
+
+    if stakeholder is None:
+        return [], []
+    now = timezone.now()
+    rows = list(
+        Registration.objects.filter(stakeholder=stakeholder)
+        .exclude(meeting__status=MeetingStatus.DRAFT)
+        .select_related("meeting", "breakout")
+        .order_by("meeting__start", "id")
+    )
+    upcoming = [
+        r for r in rows if r.meeting.end >= now and r.status != RegistrationStatus.CANCELLED
+    ]
+    past = [r for r in reversed(rows) if r.meeting.end < now]
+    return upcoming, past
+
+
+def meetings_to_register_again(*, stakeholder, registered_meeting_ids: set[int]) -> list:
+    """Upcoming published meetings this person may join in one click: not registered yet, and
+    they came to the series' previous meeting (what registration_repeat accepts)."""
+    if stakeholder is None:
+        return []
+    now = timezone.now()
+    meetings = Meeting.objects.filter(
+        status=MeetingStatus.PUBLISHED, start__gt=now, series__isnull=False
+    ).order_by("start", "id")
+    return [
+        meeting
+        for meeting in meetings.exclude(pk__in=registered_meeting_ids)[:5]
+        if registration_previous_attended(meeting=meeting, stakeholder=stakeholder) is not None
+    ]
+
+
 # --- Meeting management (staff) -------------------------------------------------------------------
 
 

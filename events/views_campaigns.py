@@ -137,6 +137,16 @@ def campaign_send(request, pk):
     campaign = _campaign(pk)
     action = request.POST.get("action")
     try:
+        if action == "now" and request.POST.get("confirmed") != "yes":
+            # Asked once more, with the number of people, before anything irreversible.
+            counts = selectors.campaign_audience(
+                meeting=campaign.meeting, segment=campaign.segment, filters=campaign.filters
+            ).counts()
+            return render(
+                request,
+                "events/campaigns/send_confirm.html",
+                {"campaign": campaign, "counts": counts},
+            )
         if action == "now":
             services.campaign_send_now(campaign_id=campaign.pk, actor=request.user)
             messages.success(request, _("The invitations are being sent."))

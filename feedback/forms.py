@@ -3,11 +3,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from engage.forms_base import Form
 from events.forms_staff import DATETIME_FORMAT, DateTimeInput
 from feedback.enums import ResponseStatus
 
 
-class MeetingReportForm(forms.Form):
+class MeetingReportForm(Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     body = forms.CharField(
         label=_("Introduction"),
@@ -30,7 +31,7 @@ class MeetingReportForm(forms.Form):
     )
 
 
-class ResponseForm(forms.Form):
+class ResponseForm(Form):
     you_said = forms.CharField(
         label=_("You said"),
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -49,7 +50,7 @@ class ResponseForm(forms.Form):
     )
 
 
-class PublicationForm(forms.Form):
+class PublicationForm(Form):
     """Publish now, at a later moment, or take off the public page; the button pressed says which."""
 
     NOW, SCHEDULE, UNPUBLISH = "now", "schedule", "unpublish"

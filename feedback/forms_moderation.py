@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from engage.forms_base import Form
 from feedback.enums import POINT_TEXT_MAX, THEME_NAME_MAX, WITHHELD_REASON_MAX, ModerationState
 from feedback.selectors.moderation import FLAGGED, MERGED
 
@@ -16,7 +17,7 @@ STATE_CHOICES = [
 ]
 
 
-class ModerationFilterForm(forms.Form):
+class ModerationFilterForm(Form):
     """The list's filters. The question is chosen by its place in the meeting's list of
     distinct question texts (the same question put to every breakout is one choice)."""
 
@@ -40,7 +41,7 @@ class ModerationFilterForm(forms.Form):
         return self.question_texts[index - 1] if index else ""
 
 
-class PointEditForm(forms.Form):
+class PointEditForm(Form):
     text = forms.CharField(
         label=_("Point"), max_length=POINT_TEXT_MAX, widget=forms.Textarea(attrs={"rows": 4})
     )
@@ -52,7 +53,7 @@ class PointEditForm(forms.Form):
     )
 
 
-class WithholdForm(forms.Form):
+class WithholdForm(Form):
     reason = forms.CharField(
         label=_("Why is it withheld from publication?"),
         max_length=WITHHELD_REASON_MAX,
@@ -62,7 +63,7 @@ class WithholdForm(forms.Form):
     )
 
 
-class BulkForm(forms.Form):
+class BulkForm(Form):
     """An action on several points: approve, tag with a theme, or merge into one of them."""
 
     APPROVE, THEME, MERGE = "approve", "theme", "merge"

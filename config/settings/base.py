@@ -133,7 +133,16 @@ ACCOUNT_ADAPTER = "engage.adapters.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 # Shown to the person themself ("Signed in as ..."); User.__str__ stays an id for the logs.
 ACCOUNT_USER_DISPLAY = attrgetter("email")
-ACCOUNT_FORMS = {"login": "engage.forms.LoginForm"}
+ACCOUNT_FORMS = {
+    "login": "engage.forms_auth.LoginForm",
+    "request_login_code": "engage.forms_auth.RequestLoginCodeForm",
+    "confirm_login_code": "engage.forms_auth.ConfirmLoginCodeForm",
+    "reauthenticate": "engage.forms_auth.ReauthenticateForm",
+}
+MFA_FORMS = {
+    "authenticate": "engage.forms_auth.AuthenticateForm",
+    "reauthenticate": "engage.forms_auth.MfaReauthenticateForm",
+}
 # Representatives never need a password: sign-up and sign-in both work with an emailed code.
 ACCOUNT_SIGNUP_FIELDS = ["email*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None

@@ -43,6 +43,7 @@ from engage.services.signup import (
 )
 from engage.services.stakeholders import (
     stakeholder_create,
+    stakeholder_link_user,
     stakeholder_memberships_set,
     stakeholder_tags_set,
     stakeholder_update,
@@ -67,6 +68,7 @@ __all__ = [
     "signup_request",
     "signups_purge",
     "stakeholder_create",
+    "stakeholder_link_user",
     "stakeholder_memberships_set",
     "stakeholder_tags_set",
     "stakeholder_update",

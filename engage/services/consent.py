@@ -238,7 +238,9 @@ def suppression_add(
     try:
         validate_email(email)
     except ValidationError:
-        raise ValidationError({"email": _("Enter a valid email address.")}) from None
+        raise ValidationError(
+            {"email": _("Enter an email address in the correct format, like name@example.com")}
+        ) from None
     suppression, created = Suppression.objects.get_or_create(
         email_normalised=normalise_email(email),
         defaults={"reason": reason, "note": note[:300], "created_by": actor},

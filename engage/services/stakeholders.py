@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from engage.enums import AuditAction
 from engage.models import Area, Membership, Organisation, Stakeholder, Tag
 from engage.normalise import normalise_email
-from engage.selectors import stakeholder_filter_choices_forget
+from engage.selectors import stakeholder_filter_choices_forget, stakeholder_for_user
 from engage.services.audit import audit_log
 
 logger = logging.getLogger(__name__)
@@ -37,7 +37,9 @@ def _check_email_free(email: str, *, exclude_pk: int | None = None) -> str:
         # The normalised form is the identity; full-width letters and the like normalise away.
         validate_email(normalise_email(email))
     except ValidationError:
-        raise ValidationError({"email": _("Enter a valid email address.")}) from None
+        raise ValidationError(
+            {"email": _("Enter an email address in the correct format, like name@example.com")}
+        ) from None
     taken = Stakeholder.objects.filter(email_normalised=normalise_email(email))
     if exclude_pk is not None:
         taken = taken.exclude(pk=exclude_pk)
@@ -80,6 +82,25 @@ def stakeholder_create(
     if actor is not None:
         audit_log(actor=actor, action=AuditAction.CREATE, obj=stakeholder)
     logger.info("stakeholder created", extra={"stakeholder_id": stakeholder.pk})
+    return stakeholder
+
+
+def stakeholder_link_user(*, user) -> Stakeholder | None:
+    """Link a signed-in account to the list entry whose address the account has verified, when
+    neither is linked yet. Idempotent; returns the linked entry or None. The address, verified
+    by allauth, is the proof: an unverified address links nothing."""
+    stakeholder = stakeholder_for_user(user)
+    if stakeholder is None or stakeholder.user_id is not None:
+        return stakeholder
+    if Stakeholder.objects.filter(user=user).exists():
+        return stakeholder
+    linked = Stakeholder.objects.filter(pk=stakeholder.pk, user__isnull=True).update(user=user)
+    if linked:
+        stakeholder.user = user
+        logger.info(
+            "stakeholder linked to account",
+            extra={"stakeholder_id": stakeholder.pk, "user_id": user.pk},
+        )
     return stakeholder
 
 

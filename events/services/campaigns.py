@@ -166,16 +166,32 @@ def _campaign_fanout_on_commit(campaign_id: int) -> None:
     transaction.on_commit(lambda: campaign_fanout_task.delay(campaign_id))
 
 
+def _check_reaches_someone(campaign: Campaign) -> None:
+    audience = campaign_audience(
+        meeting=campaign.meeting, segment=campaign.segment, filters=campaign.filters
+    )
+    if not audience.eligible.exists():
+        raise CampaignError(
+            _(
+                "Nobody in this audience can be invited, so the campaign cannot be sent. "
+                "Change its segment or filters."
+            )
+        )
+
+
 def campaign_send_now(*, campaign_id: int, actor) -> Campaign:
     """Start sending a draft or scheduled campaign now.
 
     Side effects: status becomes "sending" and the fan-out task is queued on commit. Sending twice
-    is harmless (the second call changes nothing). Raises CampaignError once it has been sent.
+    is harmless (the second call changes nothing). Raises CampaignError when the audience holds
+    nobody who can be invited (no consent, suppressed or already registered): such a campaign
+    would be "sent" to no one.
     """
     with transaction.atomic():
         campaign = _campaign_locked(campaign_id)
         if campaign.status in (CampaignStatus.SENDING, CampaignStatus.SENT):
             return campaign
+        _check_reaches_someone(campaign)
         campaign.status = CampaignStatus.SENDING
         campaign.started_at = timezone.now()
         campaign.save(update_fields=["status", "started_at"])
@@ -187,8 +203,8 @@ def campaign_send_now(*, campaign_id: int, actor) -> Campaign:
 def campaign_schedule(*, campaign_id: int, scheduled_for: datetime.datetime, actor) -> Campaign:
     """Schedule a draft campaign; the beat job starts it at `scheduled_for`.
 
-    Side effects: status "scheduled". Raises CampaignError for a time in the past or a campaign
-    already sending or sent.
+    Side effects: status "scheduled". Raises CampaignError for a time in the past, a campaign
+    already sending or sent, or one whose audience holds nobody who can be invited.
     """
     if scheduled_for <= timezone.now():
         raise CampaignError(_("Choose a time in the future."))
@@ -196,6 +212,7 @@ def campaign_schedule(*, campaign_id: int, scheduled_for: datetime.datetime, act
         campaign = _campaign_locked(campaign_id)
         if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
             raise CampaignError(_("This campaign has already been sent."))
+        _check_reaches_someone(campaign)
         campaign.status = CampaignStatus.SCHEDULED
         campaign.scheduled_for = scheduled_for
         campaign.save(update_fields=["status", "scheduled_for"])

@@ -38,6 +38,11 @@ def test_create_preview_and_send_a_campaign_on_a_phone(live_server, phone, login
     assert phone.get_by_role("cell", name="Address suppressed").is_visible()
     check_page(phone)
     phone.get_by_role("button", name="Send now to 3 people").click()
+    assert phone.get_by_role("heading", level=1).inner_text() == (
+        "Send this invitation to 3 people now?"
+    )
+    check_page(phone)
+    phone.get_by_role("button", name="Yes, send to 3 people").click()
 
     assert phone.get_by_text("The invitations are being sent.").is_visible()
     phone.get_by_role("link", name="Status of each invitation").click()

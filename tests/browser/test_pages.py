@@ -43,7 +43,7 @@ def test_representative_requests_a_code_on_a_phone(live_server, phone, represent
 
     phone.goto(live_server.url + reverse("account_login"))
     phone.get_by_label("Email").fill(representative.email)
-    phone.get_by_role("button", name="Sign In").click()
+    phone.get_by_role("button", name="Continue").click()
 
     phone.wait_for_url("**/accounts/login/code/confirm/**")
     check_page(phone)
@@ -83,7 +83,7 @@ def _sign_in_with_password(page, live_server, user):
     page.goto(live_server.url + reverse("account_login"))
     page.get_by_label("Email").fill(user.email)
     page.get_by_label("Password").fill("correct horse battery staple")
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Continue").click()
 
 
 def test_staff_enter_an_authenticator_code_on_a_phone(live_server, phone, roles):
@@ -104,7 +104,7 @@ def test_staff_enter_an_authenticator_code_on_a_phone(live_server, phone, roles)
     phone.wait_for_url("**" + reverse("mfa_authenticate"))
     check_page(phone)
     phone.get_by_label("Code").fill(_totp_now(secret))
-    phone.get_by_role("button", name="Sign In").click()
+    phone.get_by_role("button", name="Sign in", exact=True).click()
 
     phone.wait_for_url("**" + reverse("engage:dashboard"))
     phone.goto(live_server.url + reverse("engage:staff_home"))

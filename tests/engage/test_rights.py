@@ -326,7 +326,10 @@ def test_staff_add_an_invalid_address_gets_a_clear_error(client, engagement_team
     response = client.post(reverse("engage:suppression_add"), {"email": "not-an-address"})
 
     assert response.status_code == 200
-    assert "Enter a valid email address." in response.content.decode()
+    assert (
+        "Enter an email address in the correct format, like name@example.com"
+        in response.content.decode()
+    )
     assert Suppression.objects.count() == 0
 
 

@@ -66,7 +66,9 @@ def test_stakeholder_create_refuses_an_invalid_address():
     with pytest.raises(ValidationError) as error:
         services.stakeholder_create(email="not an address")
 
-    assert error.value.message_dict == {"email": ["Enter a valid email address."]}
+    assert error.value.message_dict == {
+        "email": ["Enter an email address in the correct format, like name@example.com"]
+    }
 
 
 def test_stakeholder_create_by_staff_is_audited_without_personal_data():

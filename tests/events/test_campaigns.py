@@ -319,6 +319,7 @@ def test_scheduled_campaign_starts_once_when_due(django_capture_on_commit_callba
 
 @pytest.mark.django_db
 def test_scheduling_in_the_past_or_after_sending_is_refused(django_capture_on_commit_callbacks):
+    consenting()
     campaign = CampaignFactory()
 
     with pytest.raises(services.CampaignError, match="future"):
@@ -456,7 +457,8 @@ def test_send_and_schedule_buttons(client, engagement_team, django_capture_on_co
     )
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
-            reverse("events:campaign_send", kwargs={"pk": now_campaign.pk}), {"action": "now"}
+            reverse("events:campaign_send", kwargs={"pk": now_campaign.pk}),
+            {"action": "now", "confirmed": "yes"},
         )
 
     scheduled.refresh_from_db()
@@ -594,3 +596,62 @@ def test_deleting_the_segment_later_keeps_the_audience_it_had():
     )
 
     assert list(audience.eligible) == [in_camden]
+
+
+@pytest.mark.django_db
+def test_a_campaign_that_would_reach_nobody_cannot_be_sent_or_scheduled(client, engagement_team):
+    StakeholderFactory()  # in the audience, but never agreed to invitations
+    campaign = CampaignFactory()
+    client.force_login(engagement_team)
+
+    with pytest.raises(services.CampaignError, match="Nobody in this audience"):
+        services.campaign_send_now(campaign_id=campaign.pk, actor=engagement_team)
+    with pytest.raises(services.CampaignError, match="Nobody in this audience"):
+        services.campaign_schedule(
+            campaign_id=campaign.pk, scheduled_for=timezone.now() + dt.timedelta(days=1), actor=None
+        )
+    page = client.get(reverse("events:campaign_detail", kwargs={"pk": campaign.pk}))
+    response = client.post(
+        reverse("events:campaign_send", kwargs={"pk": campaign.pk}),
+        {"action": "now", "confirmed": "yes"},
+        follow=True,
+    )
+
+    assert "Send now to" not in page.content.decode()
+    assert "cannot be sent" in page.content.decode()
+    assert "cannot be sent" in response.content.decode()
+    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.DRAFT
+    assert Invitation.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_send_now_asks_once_more_with_the_number_of_people(client, engagement_team):
+    consenting()
+    consenting()
+    campaign = CampaignFactory()
+    client.force_login(engagement_team)
+
+    response = client.post(
+        reverse("events:campaign_send", kwargs={"pk": campaign.pk}), {"action": "now"}
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Send this invitation to 2 people now?" in html
+    assert 'name="confirmed" value="yes"' in html
+    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.DRAFT
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["representative", "facilitator"])
+def test_only_the_team_reach_the_send_confirmation(client, role_users, role):
+    consenting()
+    campaign = CampaignFactory()
+    client.force_login(role_users[role])
+
+    response = client.post(
+        reverse("events:campaign_send", kwargs={"pk": campaign.pk}), {"action": "now"}
+    )
+
+    assert response.status_code == 403
+    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.DRAFT

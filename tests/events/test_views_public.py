@@ -471,8 +471,12 @@ def test_a_chosen_breakout_with_room_is_given(client):
 @pytest.mark.parametrize(
     "field, value, message",
     [
-        ("breakout_preferences", "999999", "Select a valid choice"),
-        ("area", "999999", "Select a valid choice"),
+        (
+            "breakout_preferences",
+            "999999",
+            "Select breakout discussions you would like to join from the list",
+        ),
+        ("area", "999999", "Select your area from the list"),
     ],
 )
 def test_an_unknown_breakout_or_area_is_refused_and_nothing_is_saved(client, field, value, message):

@@ -7,8 +7,10 @@ import re
 import pytest
 import time_machine
 from django.core.mail import EmailMessage
+from django.urls import reverse
 from django.utils import timezone
 
+from engage import links as signed_links
 from engage import retention, services
 from engage.enums import AuditAction, ConsentAction, ConsentMethod, EmailStatus
 from engage.mail.backends import EMAIL_ID_HEADER, OutboxBackend
@@ -91,7 +93,9 @@ def _renewal_emails(person):
     return OutboundEmail.objects.filter(stakeholder=person, template=retention.RENEWAL_TEMPLATE)
 
 
-def test_a_quiet_consent_is_asked_once_then_lapses_in_the_ledger(quiet_person, consent_purposes):
+def test_a_quiet_consent_is_asked_once_then_lapses_in_the_ledger(
+    client, quiet_person, consent_purposes
+):
     invitations = consent_purposes["meeting-invitations"]
     with time_machine.travel(START + dt.timedelta(days=729), tick=False):
         assert retention.consent_renewals_run()["asked"] == 0
@@ -121,6 +125,9 @@ def test_a_quiet_consent_is_asked_once_then_lapses_in_the_ledger(quiet_person, c
     )
     assert not consent_is_given(stakeholder_id=quiet_person.pk, purpose_id=invitations.pk)
     assert Stakeholder.objects.get(pk=quiet_person.pk).consent_renewal_asked_at is None
+    token = signed_links.link_token(stakeholder=quiet_person, purpose=signed_links.PREFERENCES)
+    page = client.get(reverse("engage:preferences", kwargs={"token": token})).content.decode()
+    assert "Lapsed: we had not heard from you" in page
     with time_machine.travel(asked_day + dt.timedelta(days=800), tick=False):
         assert retention.consent_renewals_run()["asked"] == 0  # nothing left to renew
     assert _renewal_emails(quiet_person).count() == 1

@@ -243,6 +243,9 @@ ENGAGE_MAIL_RATE_PER_SECOND = env.float("ENGAGE_MAIL_RATE_PER_SECOND", default=5
 ENGAGE_MAIL_BATCH_SIZE = env.int("ENGAGE_MAIL_BATCH_SIZE", default=500)
 # ESP calls one send task makes at once (threads waiting on the network, not on the CPU).
 ENGAGE_MAIL_SEND_THREADS = env.int("ENGAGE_MAIL_SEND_THREADS", default=4)
+# Recipients per INSERT when many emails are queued at once (emails_queue_bulk): the SQL for
+# 100,000 rows in one statement held hundreds of megabytes.
+ENGAGE_MAIL_BULK_STATEMENT_ROWS = env.int("ENGAGE_MAIL_BULK_STATEMENT_ROWS", default=10_000)
 # Invitation campaigns create invitations and emails this many stakeholders per transaction.
 ENGAGE_CAMPAIGN_CHUNK_SIZE = env.int("ENGAGE_CAMPAIGN_CHUNK_SIZE", default=2000)
 # Transient ESP errors (429, 5xx, network) are retried with exponential backoff and jitter.

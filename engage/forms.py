@@ -1,5 +1,16 @@
 from allauth.account.forms import LoginForm as AllauthLoginForm
+from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+
+from engage.enums import ConsentMethod, OrganisationType
+from engage.importers import (
+    FIELDS,
+    ImportFileError,
+    check_size,
+    check_xlsx_expanded_size,
+    file_kind,
+)
 
 
 class LoginForm(AllauthLoginForm):
@@ -15,19 +26,6 @@ class LoginForm(AllauthLoginForm):
 
 
 # --- Engagement team: stakeholder list, edit, consent by phone or paper, segments, import -------
-from django import forms as _forms  # noqa: E402
-from django.conf import settings as _settings  # noqa: E402
-
-from engage.enums import ConsentMethod as _ConsentMethod  # noqa: E402
-from engage.enums import OrganisationType as _OrganisationType  # noqa: E402
-from engage.importers import (  # noqa: E402
-    FIELDS,
-    ImportFileError,
-    check_size,
-    check_xlsx_expanded_size,
-    file_kind,
-)
-
 CONSENT_STATE_CHOICES = [
     ("", _("Any")),
     ("given", _("Given")),
@@ -41,23 +39,23 @@ ATTENDED_CHOICES = [
 ]
 
 
-class StakeholderFilterForm(_forms.Form):
+class StakeholderFilterForm(forms.Form):
     """The list's filters; `filters()` gives the JSON-safe dict that segments store."""
 
-    q = _forms.CharField(
+    q = forms.CharField(
         label=_("Search"),
         required=False,
         max_length=200,
         help_text=_("Name, email address or organisation"),
-        widget=_forms.TextInput(attrs={"type": "search"}),
+        widget=forms.TextInput(attrs={"type": "search"}),
     )
-    area = _forms.MultipleChoiceField(label=_("Area"), required=False)
-    organisation_type = _forms.MultipleChoiceField(
-        label=_("Organisation type"), required=False, choices=_OrganisationType.choices
+    area = forms.MultipleChoiceField(label=_("Area"), required=False)
+    organisation_type = forms.MultipleChoiceField(
+        label=_("Organisation type"), required=False, choices=OrganisationType.choices
     )
-    tag = _forms.MultipleChoiceField(label=_("Community or interest"), required=False)
-    attended = _forms.ChoiceField(label=_("Meetings"), required=False, choices=ATTENDED_CHOICES)
-    attended_min = _forms.IntegerField(
+    tag = forms.MultipleChoiceField(label=_("Community or interest"), required=False)
+    attended = forms.ChoiceField(label=_("Meetings"), required=False, choices=ATTENDED_CHOICES)
+    attended_min = forms.IntegerField(
         label=_("Attended at least this many meetings"), required=False, min_value=1, max_value=100
     )
 
@@ -72,7 +70,7 @@ class StakeholderFilterForm(_forms.Form):
         self.purpose_ids = {}
         for pk, slug, purpose_name in choices.get("purposes", ()):
             name = f"consent_{slug}"
-            self.fields[name] = _forms.ChoiceField(
+            self.fields[name] = forms.ChoiceField(
                 label=_("Consent: %(purpose)s") % {"purpose": purpose_name},
                 required=False,
                 choices=CONSENT_STATE_CHOICES,
@@ -90,7 +88,7 @@ class StakeholderFilterForm(_forms.Form):
         selected = mark_safe(" selected")
         result = []
         for name, field in self.fields.items():
-            if not isinstance(field, _forms.ChoiceField):
+            if not isinstance(field, forms.ChoiceField):
                 continue
             bound = self[name]
             value = bound.value()
@@ -102,7 +100,7 @@ class StakeholderFilterForm(_forms.Form):
                     "name": bound.html_name,
                     "id": bound.auto_id,
                     "label": field.label,
-                    "multiple": isinstance(field, _forms.MultipleChoiceField),
+                    "multiple": isinstance(field, forms.MultipleChoiceField),
                     "errors": bound.errors,
                     "options": format_html_join(
                         "",
@@ -145,37 +143,37 @@ def filters_querydict(filters: dict):
     return query
 
 
-class StakeholderForm(_forms.Form):
-    first_name = _forms.CharField(label=_("First name"), max_length=150, required=False)
-    last_name = _forms.CharField(label=_("Last name"), max_length=150, required=False)
-    email = _forms.EmailField(label=_("Email address"), max_length=254)
-    phone = _forms.CharField(label=_("Phone"), max_length=40, required=False)
-    area = _forms.ModelChoiceField(label=_("Area"), queryset=None, required=False)
-    organisations = _forms.CharField(
+class StakeholderForm(forms.Form):
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    email = forms.EmailField(label=_("Email address"), max_length=254)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    area = forms.ModelChoiceField(label=_("Area"), queryset=None, required=False)
+    organisations = forms.CharField(
         label=_("Organisations"),
         required=False,
-        widget=_forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_(
             "One per line, with the person's role after a bar: Brixton Youth Forum | Chair"
         ),
     )
-    tags = _forms.CharField(
+    tags = forms.CharField(
         label=_("Communities and interests"),
         required=False,
         max_length=1000,
         help_text=_("Separate them with semicolons: young people; stop and search"),
     )
-    preferred_language = _forms.ChoiceField(
-        label=_("Preferred language"), choices=_settings.LANGUAGES
+    preferred_language = forms.ChoiceField(
+        label=_("Preferred language"), choices=settings.LANGUAGES
     )
-    source = _forms.CharField(
+    source = forms.CharField(
         label=_("Source"),
         max_length=200,
         required=False,
         help_text=_("Where this person came from, such as a meeting or a referral"),
     )
-    notes = _forms.CharField(
-        label=_("Notes"), required=False, widget=_forms.Textarea(attrs={"rows": 4})
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
 
     def __init__(self, *args, **kwargs):
@@ -192,7 +190,7 @@ class StakeholderForm(_forms.Form):
             if not name:
                 continue
             if len(name) > 200 or len(role) > 150:
-                raise _forms.ValidationError(
+                raise forms.ValidationError(
                     _("An organisation name is at most 200 characters and a role at most 150.")
                 )
             result.setdefault(name.casefold(), (name, role))
@@ -203,7 +201,7 @@ class StakeholderForm(_forms.Form):
         for tag in self.cleaned_data["tags"].split(";"):
             tag = " ".join(tag.split())
             if len(tag) > 80:
-                raise _forms.ValidationError(_("Each tag is at most 80 characters."))
+                raise forms.ValidationError(_("Each tag is at most 80 characters."))
             if tag:
                 tags.setdefault(tag.casefold(), tag)
         return list(tags.values())
@@ -227,27 +225,27 @@ class StakeholderForm(_forms.Form):
         }
 
 
-class StaffConsentForm(_forms.Form):
+class StaffConsentForm(forms.Form):
     """A consent given (or withdrawn) by phone or on paper, recorded by a staff member."""
 
-    purpose = _forms.ModelChoiceField(label=_("Purpose"), queryset=None)
-    action = _forms.ChoiceField(
+    purpose = forms.ModelChoiceField(label=_("Purpose"), queryset=None)
+    action = forms.ChoiceField(
         label=_("What the person said"),
         choices=[("given", _("They agree")), ("withdrawn", _("They withdraw or object"))],
-        widget=_forms.RadioSelect,
+        widget=forms.RadioSelect,
     )
-    method = _forms.ChoiceField(
+    method = forms.ChoiceField(
         label=_("How"),
-        choices=[(_ConsentMethod.PHONE, _("By phone")), (_ConsentMethod.PAPER, _("On paper"))],
-        widget=_forms.RadioSelect,
+        choices=[(ConsentMethod.PHONE, _("By phone")), (ConsentMethod.PAPER, _("On paper"))],
+        widget=forms.RadioSelect,
     )
-    wording = _forms.CharField(
+    wording = forms.CharField(
         label=_("Wording read out or printed"),
         required=False,
-        widget=_forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Leave empty to store the purpose's current wording."),
     )
-    reference = _forms.CharField(
+    reference = forms.CharField(
         label=_("Reference"),
         required=False,
         max_length=200,
@@ -261,19 +259,19 @@ class StaffConsentForm(_forms.Form):
         self.fields["purpose"].queryset = ConsentPurpose.objects.filter(active=True)
 
 
-class SegmentForm(_forms.Form):
-    name = _forms.CharField(label=_("Segment name"), max_length=150)
+class SegmentForm(forms.Form):
+    name = forms.CharField(label=_("Segment name"), max_length=150)
 
 
-class ImportUploadForm(_forms.Form):
-    file = _forms.FileField(
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
         label=_("CSV or XLSX file"),
         help_text=_(
             "Headers recognised: email, first_name, last_name (or name), organisation, "
             "role, area, phone, tags, and consent_<purpose> columns."
         ),
     )
-    source = _forms.CharField(
+    source = forms.CharField(
         label=_("Source"),
         max_length=200,
         required=False,
@@ -281,20 +279,20 @@ class ImportUploadForm(_forms.Form):
             "Where these people came from, e.g. 'July public review meeting sign-in sheet'"
         ),
     )
-    consent_wording = _forms.CharField(
+    consent_wording = forms.CharField(
         label=_("Consent wording these people agreed to"),
         required=False,
-        widget=_forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_(
             "Needed when the file has consent columns; stored with every imported consent."
         ),
     )
-    delimiter = _forms.ChoiceField(
+    delimiter = forms.ChoiceField(
         label=_("CSV separator"),
         required=False,
         choices=[("", _("Detect")), (",", _("Comma")), (";", _("Semicolon")), ("\t", _("Tab"))],
     )
-    encoding = _forms.ChoiceField(
+    encoding = forms.ChoiceField(
         label=_("CSV text encoding"),
         required=False,
         choices=[
@@ -316,11 +314,11 @@ class ImportUploadForm(_forms.Form):
                 check_xlsx_expanded_size(upload.read())
                 upload.seek(0)
         except ImportFileError as exc:
-            raise _forms.ValidationError(str(exc)) from None
+            raise forms.ValidationError(str(exc)) from None
         return upload
 
 
-class ImportMappingForm(_forms.Form):
+class ImportMappingForm(forms.Form):
     """For each field, which of the file's columns holds it."""
 
     def __init__(self, *args, headers=(), **kwargs):
@@ -338,7 +336,7 @@ class ImportMappingForm(_forms.Form):
         }
         choices = [("", _("(not in this file)")), *((h, h) for h in headers if h)]
         for name in FIELDS:
-            self.fields[name] = _forms.ChoiceField(
+            self.fields[name] = forms.ChoiceField(
                 label=labels[name], choices=choices, required=name == "email"
             )
 

@@ -1,11 +1,9 @@
-# --- Engagement team: stakeholder list, edit, consent by phone or paper, segments, import -------
-from django import forms as _forms
-from django.conf import settings as _settings
+from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from engage.enums import ConsentMethod as _ConsentMethod
-from engage.enums import OrganisationType as _OrganisationType
-from engage.forms_base import Form as _Form
+from engage.enums import ConsentMethod, OrganisationType
+from engage.forms_base import Form
 from engage.importers import (
     FIELDS,
     ImportFileError,
@@ -14,6 +12,7 @@ from engage.importers import (
     file_kind,
 )
 
+# --- Engagement team: stakeholder list, edit, consent by phone or paper, segments, import -------
 CONSENT_STATE_CHOICES = [
     ("", _("Any")),
     ("given", _("Given")),
@@ -27,23 +26,23 @@ ATTENDED_CHOICES = [
 ]
 
 
-class StakeholderFilterForm(_Form):
+class StakeholderFilterForm(Form):
     """The list's filters; `filters()` gives the JSON-safe dict that segments store."""
 
-    q = _forms.CharField(
+    q = forms.CharField(
         label=_("Search"),
         required=False,
         max_length=200,
         help_text=_("Name, email address or organisation"),
-        widget=_forms.TextInput(attrs={"type": "search"}),
+        widget=forms.TextInput(attrs={"type": "search"}),
     )
-    area = _forms.MultipleChoiceField(label=_("Area"), required=False)
-    organisation_type = _forms.MultipleChoiceField(
-        label=_("Organisation type"), required=False, choices=_OrganisationType.choices
+    area = forms.MultipleChoiceField(label=_("Area"), required=False)
+    organisation_type = forms.MultipleChoiceField(
+        label=_("Organisation type"), required=False, choices=OrganisationType.choices
     )
-    tag = _forms.MultipleChoiceField(label=_("Community or interest"), required=False)
-    attended = _forms.ChoiceField(label=_("Meetings"), required=False, choices=ATTENDED_CHOICES)
-    attended_min = _forms.IntegerField(
+    tag = forms.MultipleChoiceField(label=_("Community or interest"), required=False)
+    attended = forms.ChoiceField(label=_("Meetings"), required=False, choices=ATTENDED_CHOICES)
+    attended_min = forms.IntegerField(
         label=_("Attended at least this many meetings"), required=False, min_value=1, max_value=100
     )
 
@@ -58,7 +57,7 @@ class StakeholderFilterForm(_Form):
         self.purpose_ids = {}
         for pk, slug, purpose_name in choices.get("purposes", ()):
             name = f"consent_{slug}"
-            self.fields[name] = _forms.ChoiceField(
+            self.fields[name] = forms.ChoiceField(
                 label=_("Consent: %(purpose)s") % {"purpose": purpose_name},
                 required=False,
                 choices=CONSENT_STATE_CHOICES,
@@ -76,7 +75,7 @@ class StakeholderFilterForm(_Form):
         selected = mark_safe(" selected")
         result = []
         for name, field in self.fields.items():
-            if not isinstance(field, _forms.ChoiceField):
+            if not isinstance(field, forms.ChoiceField):
                 continue
             bound = self[name]
             value = bound.value()
@@ -88,7 +87,7 @@ class StakeholderFilterForm(_Form):
                     "name": bound.html_name,
                     "id": bound.auto_id,
                     "label": field.label,
-                    "multiple": isinstance(field, _forms.MultipleChoiceField),
+                    "multiple": isinstance(field, forms.MultipleChoiceField),
                     "errors": bound.errors,
                     "options": format_html_join(
                         "",
@@ -131,37 +130,37 @@ def filters_querydict(filters: dict):
     return query
 
 
-class StakeholderForm(_Form):
-    first_name = _forms.CharField(label=_("First name"), max_length=150, required=False)
-    last_name = _forms.CharField(label=_("Last name"), max_length=150, required=False)
-    email = _forms.EmailField(label=_("Email address"), max_length=254)
-    phone = _forms.CharField(label=_("Phone"), max_length=40, required=False)
-    area = _forms.ModelChoiceField(label=_("Area"), queryset=None, required=False)
-    organisations = _forms.CharField(
+class StakeholderForm(Form):
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    email = forms.EmailField(label=_("Email address"), max_length=254)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    area = forms.ModelChoiceField(label=_("Area"), queryset=None, required=False)
+    organisations = forms.CharField(
         label=_("Organisations"),
         required=False,
-        widget=_forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_(
             "One per line, with the person's role after a bar: Brixton Youth Forum | Chair"
         ),
     )
-    tags = _forms.CharField(
+    tags = forms.CharField(
         label=_("Communities and interests"),
         required=False,
         max_length=1000,
         help_text=_("Separate them with semicolons: young people; stop and search"),
     )
-    preferred_language = _forms.ChoiceField(
-        label=_("Preferred language"), choices=_settings.LANGUAGES
+    preferred_language = forms.ChoiceField(
+        label=_("Preferred language"), choices=settings.LANGUAGES
     )
-    source = _forms.CharField(
+    source = forms.CharField(
         label=_("Source"),
         max_length=200,
         required=False,
         help_text=_("Where this person came from, such as a meeting or a referral"),
     )
-    notes = _forms.CharField(
-        label=_("Notes"), required=False, widget=_forms.Textarea(attrs={"rows": 4})
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
 
     def __init__(self, *args, **kwargs):
@@ -178,7 +177,7 @@ class StakeholderForm(_Form):
             if not name:
                 continue
             if len(name) > 200 or len(role) > 150:
-                raise _forms.ValidationError(
+                raise forms.ValidationError(
                     _("An organisation name is at most 200 characters and a role at most 150.")
                 )
             result.setdefault(name.casefold(), (name, role))
@@ -189,7 +188,7 @@ class StakeholderForm(_Form):
         for tag in self.cleaned_data["tags"].split(";"):
             tag = " ".join(tag.split())
             if len(tag) > 80:
-                raise _forms.ValidationError(_("Each tag is at most 80 characters."))
+                raise forms.ValidationError(_("Each tag is at most 80 characters."))
             if tag:
                 tags.setdefault(tag.casefold(), tag)
         return list(tags.values())
@@ -213,27 +212,27 @@ class StakeholderForm(_Form):
         }
 
 
-class StaffConsentForm(_Form):
+class StaffConsentForm(Form):
     """A consent given (or withdrawn) by phone or on paper, recorded by a staff member."""
 
-    purpose = _forms.ModelChoiceField(label=_("Purpose"), queryset=None)
-    action = _forms.ChoiceField(
+    purpose = forms.ModelChoiceField(label=_("Purpose"), queryset=None)
+    action = forms.ChoiceField(
         label=_("What the person said"),
         choices=[("given", _("They agree")), ("withdrawn", _("They withdraw or object"))],
-        widget=_forms.RadioSelect,
+        widget=forms.RadioSelect,
     )
-    method = _forms.ChoiceField(
+    method = forms.ChoiceField(
         label=_("How"),
-        choices=[(_ConsentMethod.PHONE, _("By phone")), (_ConsentMethod.PAPER, _("On paper"))],
-        widget=_forms.RadioSelect,
+        choices=[(ConsentMethod.PHONE, _("By phone")), (ConsentMethod.PAPER, _("On paper"))],
+        widget=forms.RadioSelect,
     )
-    wording = _forms.CharField(
+    wording = forms.CharField(
         label=_("Wording read out or printed"),
         required=False,
-        widget=_forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Leave empty to store the purpose's current wording."),
     )
-    reference = _forms.CharField(
+    reference = forms.CharField(
         label=_("Reference"),
         required=False,
         max_length=200,
@@ -247,19 +246,19 @@ class StaffConsentForm(_Form):
         self.fields["purpose"].queryset = ConsentPurpose.objects.filter(active=True)
 
 
-class SegmentForm(_Form):
-    name = _forms.CharField(label=_("Segment name"), max_length=150)
+class SegmentForm(Form):
+    name = forms.CharField(label=_("Segment name"), max_length=150)
 
 
-class ImportUploadForm(_Form):
-    file = _forms.FileField(
+class ImportUploadForm(Form):
+    file = forms.FileField(
         label=_("CSV or XLSX file"),
         help_text=_(
             "Headers recognised: email, first_name, last_name (or name), organisation, "
             "role, area, phone, tags, and consent_<purpose> columns."
         ),
     )
-    source = _forms.CharField(
+    source = forms.CharField(
         label=_("Source"),
         max_length=200,
         required=False,
@@ -267,20 +266,20 @@ class ImportUploadForm(_Form):
             "Where these people came from, e.g. 'July public review meeting sign-in sheet'"
         ),
     )
-    consent_wording = _forms.CharField(
+    consent_wording = forms.CharField(
         label=_("Consent wording these people agreed to"),
         required=False,
-        widget=_forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_(
             "Needed when the file has consent columns; stored with every imported consent."
         ),
     )
-    delimiter = _forms.ChoiceField(
+    delimiter = forms.ChoiceField(
         label=_("CSV separator"),
         required=False,
         choices=[("", _("Detect")), (",", _("Comma")), (";", _("Semicolon")), ("\t", _("Tab"))],
     )
-    encoding = _forms.ChoiceField(
+    encoding = forms.ChoiceField(
         label=_("CSV text encoding"),
         required=False,
         choices=[
@@ -302,11 +301,11 @@ class ImportUploadForm(_Form):
                 check_xlsx_expanded_size(upload.read())
                 upload.seek(0)
         except ImportFileError as exc:
-            raise _forms.ValidationError(str(exc)) from None
+            raise forms.ValidationError(str(exc)) from None
         return upload
 
 
-class ImportMappingForm(_Form):
+class ImportMappingForm(Form):
     """For each field, which of the file's columns holds it."""
 
     def __init__(self, *args, headers=(), **kwargs):
@@ -324,7 +323,7 @@ class ImportMappingForm(_Form):
         }
         choices = [("", _("(not in this file)")), *((h, h) for h in headers if h)]
         for name in FIELDS:
-            self.fields[name] = _forms.ChoiceField(
+            self.fields[name] = forms.ChoiceField(
                 label=labels[name], choices=choices, required=name == "email"
             )
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from events import urls_staff, views_public
+from events import urls_staff, views_calendar, views_campaigns, views_public
 
 app_name = "events"
 
@@ -38,7 +38,6 @@ urlpatterns = [
 urlpatterns += urls_staff.urlpatterns
 
 # Calendar files (events.ical) and invitation campaigns (staff).
-from events import views_calendar, views_campaigns  # noqa: E402
 
 urlpatterns += [
     path("events/calendar.ics", views_calendar.calendar_feed, name="calendar_feed"),

@@ -259,6 +259,9 @@ ENGAGE_MAIL_SEND_THREADS = env.int("ENGAGE_MAIL_SEND_THREADS", default=4)
 # Rows per ESP call (SES takes up to 50). A send task claims one round of calls at a time, so
 # a worker killed mid-send repeats at most ENGAGE_MAIL_SEND_THREADS x this per process.
 ENGAGE_MAIL_ESP_CALL_SIZE = env.int("ENGAGE_MAIL_ESP_CALL_SIZE", default=10)
+# Recipients per INSERT when many emails are queued at once (emails_queue_bulk): the SQL for
+# 100,000 rows in one statement held hundreds of megabytes.
+ENGAGE_MAIL_BULK_STATEMENT_ROWS = env.int("ENGAGE_MAIL_BULK_STATEMENT_ROWS", default=10_000)
 # Invitation campaigns create invitations and emails this many stakeholders per transaction.
 ENGAGE_CAMPAIGN_CHUNK_SIZE = env.int("ENGAGE_CAMPAIGN_CHUNK_SIZE", default=2000)
 # Transient ESP errors (429, 5xx, network) are retried with exponential backoff and jitter.

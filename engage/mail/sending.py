@@ -43,6 +43,7 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone, translation
 
+from engage import sql
 from engage.enums import ConsentAction, EmailStatus, SuppressionReason
 from engage.mail.backends import EMAIL_ID_HEADER
 from engage.mail.rendering import (
@@ -474,22 +475,6 @@ def _hand_over(connection, rows: list[OutboundEmail], record) -> None:
 
 
 # --- 3. Record --------------------------------------------------------------------------------
-# PostgreSQL: every sent row of a chunk in one UPDATE joined to unnest()ed arrays. The ORM's
-# bulk_update builds a CASE per column and row, which cost more than the ESP call it records.
-_RECORD_SENT_SQL = """
-UPDATE {table} AS e SET
-    esp_message_id = COALESCE(NULLIF(v.esp_id, ''), e.esp_message_id),
-    subject = COALESCE(v.subject, e.subject),
-    body_text = COALESCE(v.body_text, e.body_text),
-    body_html = COALESCE(v.body_html, e.body_html),
-    sent_at = %s, error = '', updated_at = %s,
-    status = CASE WHEN e.status = %s THEN %s ELSE e.status END
-FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[])
-    AS v(id, esp_id, subject, body_text, body_html)
-WHERE e.id = v.id
-"""
-
-
 def _record_sent(results: _Results, by_id: dict[int, OutboundEmail], now) -> None:
     rendered = {row.pk for row in results.rendered}
     if db_connection.vendor == "postgresql":
@@ -500,22 +485,14 @@ def _record_sent(results: _Results, by_id: dict[int, OutboundEmail], now) -> Non
             else (None, None, None)
             for pk in ids
         ]
-        table = db_connection.ops.quote_name(OutboundEmail._meta.db_table)
-        with db_connection.cursor() as cursor:
-            cursor.execute(
-                _RECORD_SENT_SQL.format(table=table),
-                [
-                    now,
-                    now,
-                    EmailStatus.SENDING.value,
-                    EmailStatus.SENT.value,
-                    ids,
-                    [results.sent[pk] for pk in ids],
-                    [subject for subject, _, _ in bodies],
-                    [text for _, text, _ in bodies],
-                    [html for _, _, html in bodies],
-                ],
-            )
+        sql.emails_record_sent(
+            ids=ids,
+            esp_ids=[results.sent[pk] for pk in ids],
+            subjects=[subject for subject, _, _ in bodies],
+            bodies_text=[text for _, text, _ in bodies],
+            bodies_html=[html for _, _, html in bodies],
+            now=now,
+        )
         return
     sent_ids = list(results.sent)
     for pk, esp_id in results.sent.items():

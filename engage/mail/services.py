@@ -4,12 +4,11 @@
 - `email_queue_rendered`: one email rendered elsewhere (allauth's account mail).
 - `emails_queue_bulk`: many emails from one template with per-recipient merge data; rendered at
   send time, here or by the ESP in batches (engage.mail.sending).
-- `emails_insert_sql`: the same rows from SQL, for a caller that writes its own rows in the same
-  statement (a campaign's invitations on PostgreSQL).
+- `engage.sql.emails_insert_sql`: the same rows from SQL, for a caller that writes its own rows in
+  the same statement (a campaign's invitations on PostgreSQL).
 What the ESP's webhooks report is recorded in engage.mail.webhooks.
 """
 
-import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
+from engage import sql
 from engage.enums import EmailStatus
 from engage.mail.rendering import email_render as _email_render
 from engage.mail.rendering import footer_context, stakeholder_links
@@ -196,11 +196,11 @@ def emails_queue_bulk(
     """
     purpose = ConsentPurpose.objects.get(slug=purpose_slug) if purpose_slug else None
     recipients = list(recipients)
-    insert = _insert_bulk_postgresql if connection.vendor == "postgresql" else _insert_bulk
+    insert = sql.emails_insert_rows if connection.vendor == "postgresql" else _insert_bulk
     # Statements of a bounded size: the SQL for 100,000 rows at once held hundreds of megabytes.
     chunks = [
-        recipients[start : start + _BULK_STATEMENT_ROWS]
-        for start in range(0, len(recipients), _BULK_STATEMENT_ROWS)
+        recipients[start : start + settings.ENGAGE_MAIL_BULK_STATEMENT_ROWS]
+        for start in range(0, len(recipients), settings.ENGAGE_MAIL_BULK_STATEMENT_ROWS)
     ]
     ids = []
     if all(recipient.dedupe_key for recipient in recipients):
@@ -235,104 +235,6 @@ def emails_queue_bulk(
             emails_send_batch_queue(email_ids=sorted(ids))
     ids.sort()
     logger.info("emails queued", extra={"count": len(ids), "template": template})
-    return ids
-
-
-_BULK_STATEMENT_ROWS = 10_000
-# The columns that differ per recipient; every other column gets one value for the whole insert.
-_BULK_VARYING = ("stakeholder_id", "to_email", "context", "dedupe_key")
-
-
-def emails_insert_sql(
-    *, template: str, context: dict, purpose, source: str, calendar_method: str = ""
-) -> tuple[str, dict]:
-    """PostgreSQL: the INSERT that queues one email per row of the relation `source`, and its
-    named parameters (all starting `email_`), for a caller that writes rows of its own in the
-    same statement (a campaign's invitations, in a data-modifying WITH). `source` has the columns
-    stakeholder_id, to_email, recipient (jsonb: the `recipient` values of `emails_queue_bulk`)
-    and dedupe_key (and calendar, text, when `calendar_method` is given: each row's own calendar
-    part). A row whose dedupe key already has an email is skipped. The statement returns
-    (id, stakeholder_id, dedupe_key) of each email it created; the caller hands the ids to
-    `emails_send_batch_queue`. Nothing is rendered now.
-    """
-    shape = OutboundEmail(
-        purpose=purpose,
-        template=template,
-        queued_at=timezone.now(),
-        calendar_method=calendar_method,
-    )
-    varying = (*_BULK_VARYING, "calendar") if calendar_method else _BULK_VARYING
-    columns, select, params = [], [], {}
-    for model_field in OutboundEmail._meta.concrete_fields:
-        if model_field.primary_key:
-            continue
-        column = connection.ops.quote_name(model_field.column)
-        columns.append(column)
-        name = f"email_{model_field.attname}"
-        if model_field.attname == "context":
-            # The shared part is serialised once; each row adds its recipient's values.
-            select.append(
-                f"jsonb_build_object('recipient', src.recipient) || CAST(%({name})s AS jsonb)"
-            )
-            params[name] = json.dumps({k: v for k, v in context.items() if k != "recipient"})
-        elif model_field.attname in varying:
-            select.append(f"src.{column}")
-        else:
-            value = model_field.get_db_prep_save(model_field.pre_save(shape, add=True), connection)
-            select.append(f"CAST(%({name})s AS {model_field.cast_db_type(connection)})")
-            params[name] = value
-    # Identifiers come from the model's meta and the caller; every value travels as a parameter.
-    sql = "INSERT INTO {} ({}) SELECT {} FROM {} AS src {}".format(  # noqa: S608
-        connection.ops.quote_name(OutboundEmail._meta.db_table),
-        ", ".join(columns),
-        ", ".join(select),
-        source,
-        "ON CONFLICT DO NOTHING RETURNING id, stakeholder_id, dedupe_key",
-    )
-    return sql, params
-
-
-def _insert_bulk_postgresql(
-    *, template, context, recipients, purpose, calendar_method
-) -> list[int]:
-    """One INSERT ... SELECT from one JSON document holding every recipient. bulk_create built a
-    model instance and prepared twenty values per row, and per-column arrays were quoted element
-    by element (client-side binding); either cost more than the insert itself."""
-    insert, params = emails_insert_sql(
-        template=template,
-        context=context,
-        purpose=purpose,
-        source="(SELECT * FROM jsonb_to_recordset(CAST(%(recipients)s AS jsonb)) "
-        "AS v(stakeholder_id bigint, to_email text, recipient jsonb, dedupe_key text, "
-        "calendar text))",
-        calendar_method=calendar_method,
-    )
-    params["recipients"] = json.dumps(
-        [
-            {
-                "stakeholder_id": recipient.stakeholder_id,
-                "to_email": recipient.to_email,
-                "recipient": recipient.values,
-                "dedupe_key": recipient.dedupe_key,
-                "calendar": recipient.calendar,
-            }
-            for recipient in recipients
-        ]
-    )
-    keys = [recipient.dedupe_key for recipient in recipients]
-    table = connection.ops.quote_name(OutboundEmail._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(insert, params)
-        inserted = cursor.fetchall()
-        ids = [pk for pk, _, _ in inserted]
-        # Keys that already had a row (a repeated fan-out): their existing ids.
-        missing = set(filter(None, keys)) - {key for _, _, key in inserted}
-        if missing:
-            cursor.execute(
-                f"SELECT id FROM {table} WHERE dedupe_key = ANY(%s::text[])",  # noqa: S608
-                [sorted(missing)],
-            )
-            ids += [pk for (pk,) in cursor.fetchall()]
     return ids
 
 

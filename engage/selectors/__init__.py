@@ -46,11 +46,7 @@ from engage.selectors.stakeholder_list import (
     stakeholder_page,
     stakeholders_count_recent,
 )
-from engage.selectors.system import (
-    audit_log_list,
-    system_health,
-    worker_last_seen_seconds,
-)
+from engage.selectors.system import audit_log_list, system_health, worker_last_seen_seconds
 
 __all__ = [
     "ConsentState",

@@ -11,15 +11,8 @@ Callers import the package (`from engage import services`, `from engage.services
 everything they use is named here.
 """
 
-from engage.services.areas import (
-    AREAS_FILE,
-    area_population_load,
-    areas_load,
-)
-from engage.services.audit import (
-    audit_log,
-    worker_heartbeat_record,
-)
+from engage.services.areas import AREAS_FILE, area_population_load, areas_load
+from engage.services.audit import audit_log, worker_heartbeat_record
 from engage.services.consent import (
     consent_give,
     consent_set,
@@ -28,11 +21,7 @@ from engage.services.consent import (
     suppression_add,
     suppression_remove,
 )
-from engage.services.segments import (
-    segment_create,
-    segment_delete,
-    segment_update,
-)
+from engage.services.segments import segment_create, segment_delete, segment_update
 from engage.services.signup import (
     SIGNUP_REQUESTS_PER_ADDRESS_PER_DAY,
     SignupLinkInvalid,

@@ -9,6 +9,7 @@ import datetime
 import logging
 import secrets
 import uuid
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.conf import settings
@@ -23,19 +24,13 @@ from engage.enums import PURPOSE_MEETING_INVITATIONS, AuditAction, EmailStatus
 from engage.mail.services import (
     BulkRecipient,
     email_queue,
-    emails_insert_sql,
     emails_queue_bulk,
     emails_send_batch_queue,
 )
-from engage.models import (
-    ConsentPurpose,
-    Membership,
-    Organisation,
-    OutboundEmail,
-    Segment,
-    Stakeholder,
-)
+from engage.models import ConsentPurpose, Membership, OutboundEmail, Segment, Stakeholder
 from engage.services import audit_log
+from engage.sql import emails_insert_sql
+from events import sql
 from events.enums import CampaignStatus, MeetingStatus
 from events.models import Campaign, Invitation, Meeting
 from events.notices import meeting_url, meeting_when_text
@@ -74,7 +69,7 @@ def campaign_email_context(*, campaign) -> dict:
 def campaign_recipient_values(*, stakeholder, invitation_url: str) -> dict:
     """One recipient's personal values (the `recipient` part of the invitation template)."""
     organisation = next(iter(stakeholder.organisations.all()), None)
-    return _recipient_values(
+    return invitation_wording().recipient_values(
         first_name=stakeholder.first_name,
         full_name=stakeholder.full_name,
         organisation=organisation.name if organisation else "",
@@ -82,23 +77,35 @@ def campaign_recipient_values(*, stakeholder, invitation_url: str) -> dict:
     )
 
 
-def _organisation_line(organisation: str) -> str:
-    return _("We would particularly like to hear from people at %(organisation)s.") % {
-        "organisation": organisation
+@dataclass(frozen=True)
+class InvitationWording:
+    """The invitation's personal wording, translated once (per chunk) and applied by both fan-out
+    paths: `recipient_values` in Python, and events.sql.campaign_chunk as statement parameters on
+    PostgreSQL."""
+
+    # The greeting's name for someone whose name we do not have.
+    colleague: str
+    # The sentence naming the person's organisation, split where the name goes.
+    organisation_line: tuple[str, ...]
+
+    def recipient_values(
+        self, *, first_name: str, full_name: str, organisation: str, invitation_url: str
+    ) -> dict:
+        return {
+            "first_name": first_name or full_name or self.colleague,
+            "organisation": organisation,
+            "organisation_line": organisation.join(self.organisation_line) if organisation else "",
+            "invitation_url": invitation_url,
+        }
+
+
+def invitation_wording() -> InvitationWording:
+    """The invitation's personal wording in the active language."""
+    marker = "\x00"
+    line = _("We would particularly like to hear from people at %(organisation)s.") % {
+        "organisation": marker
     }
-
-
-def _colleague() -> str:
-    return _("colleague")
-
-
-def _recipient_values(*, first_name: str, full_name: str, organisation: str, invitation_url: str):
-    return {
-        "first_name": first_name or full_name or _colleague(),
-        "organisation": organisation,
-        "organisation_line": _organisation_line(organisation) if organisation else "",
-        "invitation_url": invitation_url,
-    }
+    return InvitationWording(colleague=_("colleague"), organisation_line=tuple(line.split(marker)))
 
 
 def _campaign_people(stakeholder_ids: list[int]) -> dict[int, tuple[str, str, str, str]]:
@@ -304,6 +311,7 @@ def _campaign_fanout_chunk(*, campaign, context: dict, stakeholder_ids: list[int
             keys = {i.pk: f"invite:{campaign.pk}:{i.stakeholder_id}" for i in pending}
             # One reverse() per chunk: the link differs only in its invitation token.
             register_url = invitation_link(meeting=campaign.meeting)
+            wording = invitation_wording()
             emails_queue_bulk(
                 template="events/invitation",
                 context=context,
@@ -311,7 +319,7 @@ def _campaign_fanout_chunk(*, campaign, context: dict, stakeholder_ids: list[int
                     BulkRecipient(
                         to_email=people[i.stakeholder_id][0],
                         stakeholder_id=i.stakeholder_id,
-                        values=_recipient_values(
+                        values=wording.recipient_values(
                             first_name=people[i.stakeholder_id][1],
                             full_name=people[i.stakeholder_id][2],
                             organisation=people[i.stakeholder_id][3],
@@ -351,94 +359,6 @@ def _campaign_fanout_chunk(*, campaign, context: dict, stakeholder_ids: list[int
     return _ChunkDone(waiting=waiting, created=created, invited=invited)
 
 
-# One statement per chunk on PostgreSQL: for each person of the chunk without an invitation
-# email, an email (its recipient values worked out here, as `_recipient_values` does in Python,
-# from wording translated once per chunk) and beside it the invitation holding that email's id.
-# The unique dedupe key decides who writes a person's rows when two runs meet: the second waits
-# for the first to commit and inserts no email, so no invitation. An invitation whose email was
-# deleted keeps its token and gets the new email (or the one already made for its key).
-# Each invitation's token is a keyed hash of the person's id under a secret drawn for the chunk
-# and never stored: the email's link and the invitation row, written by different parts of the
-# statement, agree on it without a join, whose plan would rest on row estimates PostgreSQL does
-# not have for WITH queries (a nested loop there cost 150 ms a chunk).
-_CAMPAIGN_KEYED_UUID_SQL = (
-    # 128 bits of the hash, with the version and variant digits of a random (version 4) UUID.
-    "CAST(overlay(overlay(substr(encode(sha256("
-    "decode(%(uuid_key)s, 'hex') || convert_to({}::text, 'UTF8')"
-    "), 'hex'), 1, 32) PLACING '4' FROM 13) PLACING '8' FROM 17) AS uuid)"
-)
-_CAMPAIGN_CHUNK_SQL = """
-WITH chunk AS MATERIALIZED (
-    SELECT s.id, s.email, s.first_name, s.last_name,
-        i.id AS invitation_id, i.token, i.email_id
-    FROM {stakeholder} s
-    -- LIMIT keeps this a lookup by (campaign, stakeholder) per person: joined freely, the
-    -- planner may read all the campaign's invitations for every chunk.
-    LEFT JOIN LATERAL (
-        SELECT id, token, email_id FROM {invitation}
-        WHERE campaign_id = %(campaign)s AND stakeholder_id = s.id LIMIT 1
-    ) i ON true
-    WHERE s.id = ANY(CAST(%(people)s AS bigint[]))
-),
-recipients AS (
-    SELECT c.id AS stakeholder_id, c.email AS to_email,
-        %(key_prefix)s || c.id::text AS dedupe_key,
-        jsonb_build_object(
-            'first_name', COALESCE(
-                NULLIF(c.first_name, ''), NULLIF(c.last_name, ''), %(colleague)s
-            ),
-            'organisation', COALESCE(org.name, ''),
-            'organisation_line', CASE WHEN COALESCE(org.name, '') = '' THEN ''
-                ELSE array_to_string(CAST(%(organisation_line)s AS text[]), org.name) END,
-            'invitation_url', %(link)s || COALESCE(c.token, {token_of_person})::text
-        ) AS recipient
-    FROM chunk c
-    -- The first organisation by name, as `campaign_recipient_values` takes it.
-    LEFT JOIN LATERAL (
-        SELECT o.name FROM {membership} m JOIN {organisation} o ON o.id = m.organisation_id
-        WHERE m.stakeholder_id = c.id ORDER BY o.name LIMIT 1
-    ) org ON true
-    WHERE c.email_id IS NULL
-    ORDER BY c.id
-),
-emails AS ({insert_emails}),
-invited AS (
-    INSERT INTO {invitation} (campaign_id, stakeholder_id, token, created_at, email_id)
-    SELECT %(campaign)s, stakeholder_id, {token_of_email}, %(now)s, id FROM emails
-    WHERE NOT stakeholder_id = ANY(ARRAY(
-        SELECT id FROM chunk WHERE invitation_id IS NOT NULL
-    ))
-    ORDER BY stakeholder_id
-    ON CONFLICT DO NOTHING
-    RETURNING email_id
-),
-linked AS (
-    UPDATE {invitation} i SET email_id = COALESCE(
-        (SELECT e.id FROM emails e WHERE e.stakeholder_id = i.stakeholder_id),
-        (SELECT o.id FROM {email} o WHERE o.dedupe_key = %(key_prefix)s || i.stakeholder_id::text)
-    )
-    WHERE i.id = ANY(ARRAY(
-        SELECT invitation_id FROM chunk WHERE invitation_id IS NOT NULL AND email_id IS NULL
-    ))
-    RETURNING i.email_id
-)
-SELECT
-    -- The chunk's emails waiting to be sent: new ones (not yet visible to the lookups here)
-    -- and queued ones from earlier runs.
-    ARRAY(
-        SELECT id FROM emails
-        UNION
-        SELECT w.email_id FROM (
-            SELECT email_id FROM chunk UNION ALL SELECT email_id FROM linked
-        ) w
-        WHERE (SELECT o.status FROM {email} o WHERE o.id = w.email_id) = %(queued)s
-        ORDER BY 1
-    ),
-    (SELECT count(*) FROM invited),
-    (SELECT count(*) FROM chunk WHERE invitation_id IS NOT NULL) + (SELECT count(*) FROM invited)
-"""
-
-
 def _campaign_fanout_chunk_postgresql(
     *, campaign, context: dict, stakeholder_ids: list[int]
 ) -> _ChunkDone:
@@ -452,36 +372,23 @@ def _campaign_fanout_chunk_postgresql(
         source="recipients",
     )
 
-    def table(model) -> str:
-        return connection.ops.quote_name(model._meta.db_table)
-
-    sql = _CAMPAIGN_CHUNK_SQL.format(
-        stakeholder=table(Stakeholder),
-        invitation=table(Invitation),
-        membership=table(Membership),
-        organisation=table(Organisation),
-        email=table(OutboundEmail),
-        insert_emails=insert_emails,
-        token_of_person=_CAMPAIGN_KEYED_UUID_SQL.format("c.id"),
-        token_of_email=_CAMPAIGN_KEYED_UUID_SQL.format("stakeholder_id"),
-    )
-    # The wording around the organisation's name, split where the name goes.
-    marker = "\x00"
     params.update(
         campaign=campaign.pk,
         people=stakeholder_ids,
         key_prefix=f"invite:{campaign.pk}:",
-        colleague=_colleague(),
-        organisation_line=_organisation_line(marker).split(marker),
         link=invitation_link(meeting=campaign.meeting) + "?invitation=",
         uuid_key=secrets.token_hex(32),
         now=timezone.now(),
         queued=EmailStatus.QUEUED.value,
     )
+    wording = invitation_wording()
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            waiting, created, invited = cursor.fetchone()
+        waiting, created, invited = sql.campaign_chunk(
+            insert_emails=insert_emails,
+            params=params,
+            colleague=wording.colleague,
+            organisation_line=wording.organisation_line,
+        )
         # Sending claims each row under a lock and sends only queued rows, so handing over an
         # email a dead run already handed over sends nothing twice.
         emails_send_batch_queue(email_ids=waiting)

@@ -6,17 +6,13 @@ decided one at a time per meeting. On SQLite, the IMMEDIATE transaction mode ser
 same way.
 """
 
-import functools
-import time
-
-import psycopg
-from django.db import connection
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from events.enums import MeetingStatus, RegistrationStatus, SessionKind
-from events.models import AreaReservation, Meeting, Registration, Session
+from events import sql
+from events.enums import MeetingStatus, RegistrationStatus
+from events.models import Meeting, Registration, Session
 
 
 class RegistrationRefused(Exception):  # noqa: N818 (a refusal, not a programming error)
@@ -28,9 +24,8 @@ class RegistrationRefused(Exception):  # noqa: N818 (a refusal, not a programmin
         self.code = code
 
 
-def holding_statuses() -> list[str]:
-    # An open offer holds its place until it is accepted or expires.
-    return [RegistrationStatus.CONFIRMED, RegistrationStatus.OFFERED]
+# An open offer holds its place until it is accepted or expires.
+HOLDING_STATUSES = (RegistrationStatus.CONFIRMED, RegistrationStatus.OFFERED)
 
 
 def meeting_locked(meeting_id: int) -> Meeting:
@@ -38,78 +33,6 @@ def meeting_locked(meeting_id: int) -> Meeting:
     first. (The registration bench replaces it, in its own server process, to show what an unlocked
     write does.)"""
     return Meeting.objects.select_for_update(of=("self",)).get(pk=meeting_id)
-
-
-@functools.cache
-def _places_sql() -> str:
-    """Everything registration counts under the meeting lock, in one statement. Rows of kind
-    "a", per area: places held; one row "w": whether anyone waits, the last waiting-list position
-    given, whether one stakeholder is registered; kind "r": a reservation still held, with its
-    places; kind "b": a breakout, with its confirmed registrations, its order and its capacity.
-    Parameters: the meeting id and the two holding statuses; the meeting id and the waiting
-    status, the meeting id, the meeting id and the stakeholder id; the meeting id and now
-    (reservations); the confirmed status, the breakout kind and the meeting id (breakouts).
-    Names come from the models, so a rename follows.
-
-    Each part reads an index rather than every registration of the meeting: held places through
-    (meeting, status), the last position through the unique (meeting, position) index, the
-    person through (meeting, stakeholder). Counting every row cost as much as the rest of the
-    registration by the time two thousand people had registered, all of it under the lock."""
-
-    quote = connection.ops.quote_name
-
-    def column(model, name):
-        return quote(model._meta.get_field(name).column)
-
-    area, status = column(Registration, "area"), column(Registration, "status")
-    meeting = column(Registration, "meeting")
-    registrations, sessions = quote(Registration._meta.db_table), quote(Session._meta.db_table)
-    session_id = f"{sessions}.{column(Session, 'id')}"
-    # Only table and column names are interpolated; every value is a parameter.
-    return (
-        f"SELECT 'a', {area}, COUNT(*), 0, NULL, 0, 0 FROM {registrations}"  # noqa: S608
-        f" WHERE {meeting} = %s AND {status} IN (%s, %s) GROUP BY {area}"
-        " UNION ALL SELECT 'w', NULL, 0,"
-        f" CASE WHEN EXISTS (SELECT 1 FROM {registrations}"
-        f" WHERE {meeting} = %s AND {status} = %s) THEN 1 ELSE 0 END,"
-        f" (SELECT MAX({column(Registration, 'waitlist_position')}) FROM {registrations}"
-        f" WHERE {meeting} = %s),"
-        f" CASE WHEN EXISTS (SELECT 1 FROM {registrations}"
-        f" WHERE {meeting} = %s AND {column(Registration, 'stakeholder')} = %s)"
-        " THEN 1 ELSE 0 END, 0"
-        f" UNION ALL SELECT 'r', {column(AreaReservation, 'area')}, 0, 0, NULL, 0,"
-        f" {column(AreaReservation, 'places')}"
-        f" FROM {quote(AreaReservation._meta.db_table)}"
-        f" WHERE {column(AreaReservation, 'meeting')} = %s"
-        f" AND {column(AreaReservation, 'release_at')} > %s"
-        f" UNION ALL SELECT 'b', {session_id},"
-        f" (SELECT COUNT(*) FROM {registrations} WHERE {column(Registration, 'breakout')} ="
-        f" {session_id} AND {status} = %s),"
-        f" 0, {sessions}.{column(Session, 'order')}, 0, {sessions}.{column(Session, 'capacity')}"
-        f" FROM {sessions} WHERE {sessions}.{column(Session, 'kind')} = %s"
-        f" AND {sessions}.{column(Session, 'meeting')} = %s"
-    )
-
-
-def _places_rows(params: list) -> list[tuple]:
-    """The rows of _places_sql. On PostgreSQL as a prepared statement, planned once per
-    connection: planning its subqueries cost more than running them, and it runs under the lock
-    every registration for the meeting queues behind."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_places_sql(), params)
-            return cursor.fetchall()
-
-    with connection.cursor() as wrapper:  # Django's connection, transaction and query log
-        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-            started = time.monotonic()
-            cursor.execute(_places_sql(), params, prepare=True)
-            rows = cursor.fetchall()
-        if wrapper.db.queries_logged:
-            wrapper.db.queries_log.append(
-                {"sql": _places_sql(), "time": f"{time.monotonic() - started:.3f}"}
-            )
-    return rows
 
 
 class Places:
@@ -131,21 +54,8 @@ class Places:
         self.reserved: dict[int, int] = {}
         # Breakout id: (confirmed in it, its order, its capacity or None for no limit).
         self.breakouts: dict[int, tuple[int, int, int | None]] = {}
-        rows = _places_rows(
-            [
-                meeting.pk,
-                *(status.value for status in holding_statuses()),
-                meeting.pk,
-                RegistrationStatus.WAITLISTED.value,
-                meeting.pk,
-                meeting.pk,
-                stakeholder_id,
-                meeting.pk,
-                connection.ops.adapt_datetimefield_value(now),
-                RegistrationStatus.CONFIRMED.value,
-                SessionKind.BREAKOUT.value,
-                meeting.pk,
-            ]
+        rows = sql.places_rows(
+            meeting_id=meeting.pk, stakeholder_id=stakeholder_id, now=now, holding=HOLDING_STATUSES
         )
         for kind, key, taken, waiting, last, mine, places in rows:
             if kind == "b":
@@ -254,14 +164,14 @@ def breakout_choose(*, places: Places, preference_ids: list[int], strict: bool) 
 def places_taken(meeting: Meeting) -> int:
     return Registration.objects.filter(
         meeting=meeting,
-        status__in=[RegistrationStatus.CONFIRMED, RegistrationStatus.OFFERED],
+        status__in=HOLDING_STATUSES,
     ).count()
 
 
 def breakout_taken(session: Session, *, exclude_registration_id: int | None = None) -> int:
     qs = Registration.objects.filter(
         breakout=session,
-        status__in=[RegistrationStatus.CONFIRMED, RegistrationStatus.OFFERED],
+        status__in=HOLDING_STATUSES,
     )
     if exclude_registration_id is not None:
         qs = qs.exclude(pk=exclude_registration_id)

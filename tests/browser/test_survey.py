@@ -94,7 +94,11 @@ def test_staff_survey_pages_on_a_phone(live_server, phone, login, engagement_tea
     check_page(phone)
 
 
-def test_a_signed_in_attendee_finds_the_survey_on_the_meeting_page(live_server, phone, login):
+def test_a_signed_in_attendee_finds_the_survey_on_the_meeting_page(
+    live_server, phone, login, consent_purposes
+):
+    # consent_purposes: the meeting page's attendee list reads them, and a transactional test
+    # that ran before this one flushed the migration's rows.
     from tests.factories import UserFactory
     from tests.feedback.survey_helpers import attendee
 

@@ -10,6 +10,7 @@ import uuid
 from django.db import transaction
 
 from events.models import Meeting
+from feedback.demo_moderation import demo_load_moderation
 from feedback.enums import ResponseStatus
 from feedback.models import MeetingReport, Response
 
@@ -126,3 +127,4 @@ def demo_load_capture(*, facilitator=None) -> None:
                     theme_name=theme,
                     at=point.created_at,
                 )
+    demo_load_moderation(meeting=meeting)

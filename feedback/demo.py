@@ -10,9 +10,10 @@ import uuid
 from django.db import transaction
 
 from events.models import Meeting
+from feedback.demo_moderation import demo_load_moderation
 from feedback.demo_report import demo_load_report
 from feedback.demo_survey import demo_load_survey
-from feedback.enums import ModerationState, ResponseStatus
+from feedback.enums import ResponseStatus
 from feedback.models import MeetingReport, Response
 
 DEMO_MEETING = "2021-07-public-review"
@@ -113,8 +114,6 @@ def demo_load_capture(*, facilitator=None) -> None:
                     "text": text,
                     "weight": weight,
                     "verbatim": n == 0,
-                    # The meeting is past and its report published: the team reviewed these.
-                    "moderation": ModerationState.APPROVED,
                     "theme": theme_for_meeting(meeting=meeting, name=theme),
                     "created_at": question.session.start,
                     "updated_at": question.session.start,
@@ -131,4 +130,5 @@ def demo_load_capture(*, facilitator=None) -> None:
                     theme_name=theme,
                     at=point.created_at,
                 )
+    demo_load_moderation(meeting=meeting)
     demo_load_report(meeting_slug=DEMO_MEETING)

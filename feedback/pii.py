@@ -12,10 +12,11 @@ What is found:
   ("+44 20 7946 0018") are found, and only valid numbers count;
 - known names, case-insensitively on word boundaries: a full name ("Sarah Jones"), a title with a
   known surname ("PC Jones", "Inspector Patel"), and near-spellings of a full name ("Sara Jones")
-  by edit distance (rapidfuzz).
+  by edit distance (rapidfuzz);
+- any name after a title or rank, known or not ("Sergeant Dave Collins"), capitalised.
 
-What is not found: names the system does not know. No named-entity model can be loaded here, so
-an unknown name in a point ("my neighbour Kwame") is left to the moderator's eye.
+What is not found: other names the system does not know. No named-entity model can be loaded
+here, so an unknown name in a point ("my neighbour Kwame") is left to the moderator's eye.
 """
 
 import re
@@ -169,7 +170,13 @@ def find_emails(text: str) -> list[Finding]:
     return found
 
 
+# No valid number has fewer digits; most points have none, and the matcher is the slow part.
+_MIN_PHONE_DIGITS = 7
+
+
 def find_phone_numbers(text: str, region: str = "GB") -> list[Finding]:
+    if sum(c.isdigit() for c in text) < _MIN_PHONE_DIGITS:
+        return []
     return [
         Finding(
             PHONE,
@@ -242,7 +249,7 @@ def find_personal_data(
         if kept and finding.start < kept[-1].end:
             continue
         kept.append(finding)
-    for finding in find_names(text, names):
+    for finding in find_names(text, names) + find_titled_names(text):
         if not any(finding.start < k.end and k.start < finding.end for k in kept):
             kept.append(finding)
     kept.sort(key=lambda f: f.start)
@@ -261,6 +268,12 @@ _TITLED_NAME = re.compile(
     r"\b((?i:" + "|".join(TITLES) + r")\.?(?:\s+(?i:" + "|".join(TITLES) + r")\.?)*)"
     r"\s+(" + _CAPITALISED.pattern + r"(?:\s+" + _CAPITALISED.pattern + r"){0,2})"
 )
+
+
+def find_titled_names(text: str) -> list[Finding]:
+    """Anyone named with a title or rank ("Sergeant Dave Collins", "PC Okafor"), known or not:
+    the one kind of unknown name a pattern can find without a language model."""
+    return [Finding(NAME, m.start(), m.end(), m.group(0)) for m in _TITLED_NAME.finditer(text)]
 
 
 def names_in_agenda(text: str) -> list[str]:

@@ -87,8 +87,25 @@ def moderation_list(*, meeting_id: int, filters: ModerationFilters) -> QuerySet[
         points = points.filter(theme__isnull=True)
     elif filters.theme.isdigit():
         points = points.filter(theme_id=int(filters.theme))
-    return points.select_related("question", "session", "theme", "merged_into").order_by(
-        "session__start", "session__order", "question__order", "created_at", "id"
+    # Only the columns a row shows: the database sorts every matching point to find a page, and
+    # narrow rows sort several times faster than whole joined ones.
+    return (
+        points.select_related("question", "session", "theme")
+        .only(
+            "id",
+            "text",
+            "verbatim",
+            "weight",
+            "moderation",
+            "withheld_reason",
+            "pii_flags",
+            "pii_open",
+            "merged_into_id",
+            "question__text",
+            "session__title",
+            "theme__name",
+        )
+        .order_by("session__start", "session__order", "question__order", "created_at", "id")
     )
 
 

@@ -50,7 +50,23 @@ def test_demo_has_captured_points_in_every_breakout_with_themes(capsys):
     assert points.count() > 0
     assert set(points.values_list("session__kind", flat=True)) == {"breakout"}
     assert set(Theme.objects.values_list("name", flat=True)) >= {"Trust", "Openness", "Youth"}
-    assert all(p.revisions.count() == 1 for p in points)
+    assert all(p.revisions.first().action == "created" for p in points)
+
+
+@pytest.mark.django_db
+def test_demo_has_moderated_points_and_some_still_waiting(capsys):
+    from feedback.enums import ModerationState
+    from feedback.models import Point
+
+    call_command("demo")
+
+    points = Point.objects.filter(session__meeting__slug="2021-07-public-review")
+    states = set(points.values_list("moderation", flat=True))
+    assert states == {ModerationState.APPROVED, ModerationState.WITHHELD, ModerationState.PENDING}
+    assert points.filter(merged_into__isnull=False).count() == 1
+    assert points.filter(text__contains="[phone number removed]").count() == 1
+    assert not points.filter(text__contains="7946").exists()
+    assert not points.filter(text__contains="Collins").exists()
 
 
 @pytest.mark.django_db

@@ -133,3 +133,9 @@ def test_names_on_the_agenda_are_the_capitalised_words_after_a_title():
         (NAME, "Raj Kumar", "detective inspector Raj Kumar"),
         (NAME, "Councillor Patel", "Cllr Patel"),
     ]
+
+
+def test_an_unknown_name_after_a_title_is_found_but_not_a_bare_rank():
+    assert found("Sergeant Dave Collins runs it; the sergeant said so", names=[]) == [
+        (NAME, "Sergeant Dave Collins", "")
+    ]

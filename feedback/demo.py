@@ -10,6 +10,7 @@ import uuid
 from django.db import transaction
 
 from events.models import Meeting
+from feedback.demo_responses import demo_load_responses
 from feedback.enums import ResponseStatus
 from feedback.models import MeetingReport, Response
 
@@ -73,6 +74,7 @@ def demo_load_feedback() -> None:
                 "notified_at": published,
             },
         )
+    demo_load_responses(meeting_slug=DEMO_MEETING)
 
 
 # --- Breakout capture (kept apart: the demo data is being rewritten elsewhere) -----------------

@@ -40,7 +40,10 @@ def plan_public(*, plan: ActionPlan) -> dict:
     )
     groups = []
     for chapter in chapters:
-        items = [(c, updates.get(c.pk)) for c in chapter.commitments.all()]
+        items = []
+        for commitment in chapter.commitments.all():
+            commitment.plan = plan  # its page address needs the plan's slug: no query per row
+            items.append((commitment, updates.get(commitment.pk)))
         groups.append({"chapter": chapter, "items": items})
     by_rating = Counter(u.rating_id for u in updates.values())
     return {

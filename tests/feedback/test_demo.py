@@ -35,7 +35,7 @@ def test_demo_has_a_published_meeting_record_that_emails_nobody(capsys):
 
     report = MeetingReport.objects.get(meeting__slug="2021-07-public-review")
     assert report.is_published()
-    assert Response.objects.filter(meeting=report.meeting, publish_at__isnull=False).count() == 3
+    assert Response.objects.filter(meeting=report.meeting, publish_at__isnull=False).count() == 7
     assert (report_published_notify_due(), responses_published_notify_due()) == (0, 0)
 
 
@@ -50,3 +50,21 @@ def test_demo_has_captured_points_in_every_breakout_with_themes(capsys):
     assert set(points.values_list("session__kind", flat=True)) == {"breakout"}
     assert set(Theme.objects.values_list("name", flat=True)) >= {"Trust", "Openness", "Youth"}
     assert all(p.revisions.count() == 1 for p in points)
+
+
+@pytest.mark.django_db
+def test_demo_has_responses_in_every_status_and_two_quarters_of_the_plan(capsys, client):
+    from feedback.enums import ResponseStatus
+    from feedback.models import ActionPlan, Response
+
+    call_command("demo")
+
+    statuses = set(
+        Response.objects.filter(meeting__slug="2021-07-public-review").values_list(
+            "status", flat=True
+        )
+    )
+    plan = ActionPlan.objects.get(slug="mayors-action-plan")
+    assert statuses == set(ResponseStatus.values)
+    assert plan.rounds.filter(published_at__isnull=False).count() == 2
+    assert client.get(plan.get_absolute_url()).status_code == 200

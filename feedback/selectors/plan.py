@@ -6,7 +6,15 @@ from collections import Counter
 
 from django.db.models import Prefetch, QuerySet
 
-from feedback.models import ActionPlan, Chapter, Commitment, CommitmentUpdate, Rating, UpdateRound
+from feedback.models import (
+    ActionPlan,
+    Chapter,
+    Commitment,
+    CommitmentUpdate,
+    Rating,
+    Response,
+    UpdateRound,
+)
 
 
 def plan_get(*, slug: str) -> ActionPlan:
@@ -59,7 +67,9 @@ def commitment_timeline(*, plan: ActionPlan, number: str) -> dict:
     what people said about it. Raises Commitment.DoesNotExist."""
     commitment = (
         Commitment.objects.select_related("chapter", "owner")
-        .prefetch_related("themes", "responses")
+        .prefetch_related(
+            "themes", Prefetch("responses", queryset=Response.objects.select_related("meeting"))
+        )
         .get(plan=plan, number=number)
     )
     updates = list(

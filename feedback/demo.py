@@ -12,6 +12,7 @@ from django.db import transaction
 from events.models import Meeting
 from feedback.demo_moderation import demo_load_moderation
 from feedback.demo_report import demo_load_report
+from feedback.demo_responses import demo_load_responses
 from feedback.demo_survey import demo_load_survey
 from feedback.enums import ResponseStatus
 from feedback.models import MeetingReport, Response
@@ -77,6 +78,7 @@ def demo_load_feedback() -> None:
             },
         )
     demo_load_survey(meeting_slug=DEMO_MEETING)
+    demo_load_responses(meeting_slug=DEMO_MEETING)
 
 
 # --- Breakout capture (kept apart: the demo data is being rewritten elsewhere) -----------------

@@ -94,6 +94,11 @@ urlpatterns = [
     path("staff/owners/<int:pk>/", views_responses.owner_edit, name="staff_owner_edit"),
     path("staff/owed/", views_responses.owed, name="staff_owed"),
     path("staff/meetings/<int:pk>/owed/add/", views_responses.raise_item, name="staff_owed_raise"),
+    path(
+        "staff/meetings/<int:pk>/recommendations/",
+        views_responses.recommendations_import,
+        name="staff_recommendations_import",
+    ),
     path("staff/owed/<int:pk>/", views_responses.owed_item, name="staff_owed_item"),
     path("staff/owed/<int:pk>/assign/", views_responses.owed_assign, name="staff_owed_assign"),
     path("staff/owed/<int:pk>/status/", views_responses.owed_status, name="staff_owed_status"),

@@ -15,6 +15,7 @@ from events.forms_staff import apply_service_errors
 from events.models import Meeting, PanelQuestion, Series
 from feedback import selectors, services
 from feedback.enums import ReplyDecision, ResponseStatus
+from feedback.forms_plan import ImportForm
 from feedback.forms_responses import (
     ApproveForm,
     AssignForm,
@@ -25,6 +26,7 @@ from feedback.forms_responses import (
     StatusForm,
 )
 from feedback.models import Owner, OwnerReply, Response, Theme
+from feedback.services import recommendations as recommendations_service
 
 _EDIT = ("events.view_meeting", "events.change_meeting")
 
@@ -118,7 +120,46 @@ def raise_item(request, pk: int):
         else:
             messages.success(request, _("Added. Put it to an owner for a written response."))
             return redirect("feedback:staff_owed_item", pk=item.pk)
-    return render(request, "feedback/staff/raise.html", {"meeting": meeting, "form": form})
+    return render(
+        request,
+        "feedback/staff/raise.html",
+        {"meeting": meeting, "form": form, "import_form": ImportForm()},
+    )
+
+
+@permission_required(*_EDIT)
+@require_POST
+def recommendations_import(request, pk: int):
+    meeting = get_object_or_404(Meeting, pk=pk)
+    form = ImportForm(request.POST, request.FILES)
+    report = None
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        report = recommendations_service.recommendations_import(
+            meeting_id=pk,
+            data=upload.read(),
+            file_name=upload.name,
+            dry_run=request.POST.get("action") != "import",
+            actor=request.user,
+        )
+        if report.ok and not report.dry_run:
+            messages.success(
+                request, _("%(n)s recommendations added, unpublished.") % {"n": report.created}
+            )
+            return redirect("feedback:staff_responses", pk=pk)
+    themes = Theme.objects.filter(series_id=meeting.series_id) if meeting.series_id else []
+    questions = PanelQuestion.objects.filter(meeting=meeting).order_by("pk")
+    return render(
+        request,
+        "feedback/staff/raise.html",
+        {
+            "meeting": meeting,
+            "form": RaiseForm(themes=themes, questions=questions),
+            "import_form": form,
+            "report": report,
+        },
+        status=200 if report and report.ok else 400,
+    )
 
 
 def _item_context(item: Response, **forms) -> dict:

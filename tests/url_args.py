@@ -291,6 +291,7 @@ def _owner_reply() -> dict:
 
 URL_KWARGS["feedback:staff_owner_edit"] = _owner
 URL_KWARGS["feedback:staff_owed_raise"] = _staff_meeting
+URL_KWARGS["feedback:staff_recommendations_import"] = _staff_meeting
 for _name in ("staff_owed_item", "staff_owed_assign", "staff_owed_status"):
     URL_KWARGS[f"feedback:{_name}"] = _staff_response
 for _name in ("staff_reply_approve", "staff_reply_return"):

@@ -6,7 +6,15 @@ from collections import Counter
 
 from django.db.models import Prefetch, QuerySet
 
-from feedback.models import ActionPlan, Chapter, Commitment, CommitmentUpdate, Rating, UpdateRound
+from feedback.models import (
+    ActionPlan,
+    Chapter,
+    Commitment,
+    CommitmentUpdate,
+    Rating,
+    Response,
+    UpdateRound,
+)
 
 
 def plan_get(*, slug: str) -> ActionPlan:
@@ -40,7 +48,10 @@ def plan_public(*, plan: ActionPlan) -> dict:
     )
     groups = []
     for chapter in chapters:
-        items = [(c, updates.get(c.pk)) for c in chapter.commitments.all()]
+        items = []
+        for commitment in chapter.commitments.all():
+            commitment.plan = plan  # its page address needs the plan's slug: no query per row
+            items.append((commitment, updates.get(commitment.pk)))
         groups.append({"chapter": chapter, "items": items})
     by_rating = Counter(u.rating_id for u in updates.values())
     return {
@@ -56,7 +67,9 @@ def commitment_timeline(*, plan: ActionPlan, number: str) -> dict:
     what people said about it. Raises Commitment.DoesNotExist."""
     commitment = (
         Commitment.objects.select_related("chapter", "owner")
-        .prefetch_related("themes", "responses")
+        .prefetch_related(
+            "themes", Prefetch("responses", queryset=Response.objects.select_related("meeting"))
+        )
         .get(plan=plan, number=number)
     )
     updates = list(

@@ -95,3 +95,42 @@ def test_owner_page_on_a_phone(live_server, phone):
     assert phone.get_by_role("heading", name="Sent to the engagement team").is_visible()
     check_page(phone)
     assert item.replies.get().text == "Borough data goes online in May."
+
+
+def test_plan_and_commitment_pages_on_a_phone(live_server, phone):
+    import importlib
+
+    from django.apps import apps
+
+    from feedback.services import plan as plan_services
+
+    importlib.import_module("feedback.migrations.0006_seed_rating_scale").seed(apps, None)
+    plan = plan_services.plan_create(title="Action plan", slug="phone-plan", actor=None)
+    chapter = plan_services.chapter_add(
+        plan_id=plan.pk, number="1", title="Better use of police powers", actor=None
+    )
+    commitment = plan.commitments.create(
+        chapter=chapter,
+        number="1.1",
+        text="Review samples of vehicle stops for disproportionality.",
+    )
+    for title, end, code in (
+        ("2021/22 Q1", dt.date(2021, 6, 30), "LG"),
+        ("2021/22 Q2", dt.date(2021, 9, 30), "G"),
+    ):
+        round_ = plan_services.round_open(plan_id=plan.pk, title=title, period_end=end, actor=None)
+        plan_services.update_write(
+            round_id=round_.pk,
+            commitment_id=commitment.pk,
+            status_text=f"{title} progress.",
+            rating_code=code,
+        )
+        plan_services.round_publish(round_id=round_.pk, actor=None)
+
+    phone.goto(live_server.url + plan.get_absolute_url())
+    check_page(phone)
+    phone.get_by_role("link", name="Commitment 1.1").click()
+    phone.wait_for_url("**/1.1/")
+    assert phone.get_by_text("2021/22 Q1 progress.").is_visible()
+    assert phone.get_by_text("In progress and on track").first.is_visible()
+    check_page(phone)

@@ -36,7 +36,7 @@ def test_demo_has_a_published_meeting_record_that_emails_nobody(capsys):
 
     report = MeetingReport.objects.get(meeting__slug="2021-07-public-review")
     assert report.is_published()
-    assert Response.objects.filter(meeting=report.meeting, publish_at__isnull=False).count() == 3
+    assert Response.objects.filter(meeting=report.meeting, publish_at__isnull=False).count() == 7
     assert (report_published_notify_due(), responses_published_notify_due()) == (0, 0)
 
 
@@ -103,3 +103,21 @@ def test_demo_report_is_a_published_version_drawn_from_the_points(client):
     assert "Download this report" in page.content.decode()
     # Drawn from the captured points, which the demo shows as reviewed.
     assert "share the footage with communities" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_demo_has_responses_in_every_status_and_two_quarters_of_the_plan(capsys, client):
+    from feedback.enums import ResponseStatus
+    from feedback.models import ActionPlan, Response
+
+    call_command("demo")
+
+    statuses = set(
+        Response.objects.filter(meeting__slug="2021-07-public-review").values_list(
+            "status", flat=True
+        )
+    )
+    plan = ActionPlan.objects.get(slug="mayors-action-plan")
+    assert statuses == set(ResponseStatus.values)
+    assert plan.rounds.filter(published_at__isnull=False).count() == 2
+    assert client.get(plan.get_absolute_url()).status_code == 200

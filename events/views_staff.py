@@ -420,6 +420,20 @@ def registration_promote(request, pk: int):
 
 
 @permission_required("events.change_registration")
+@require_POST
+def registration_cancel(request, pk: int):
+    registration = get_object_or_404(Registration, pk=pk)
+    services.registration_cancel_by_staff(registration_id=pk, actor=request.user)
+    messages.success(
+        request,
+        _(
+            "Registration cancelled. They are being told by email, and the place goes to the waiting list."
+        ),
+    )
+    return redirect("events:staff_registrations", pk=registration.meeting_id)
+
+
+@permission_required("events.change_registration")
 def attendance_import(request, pk: int):
     meeting = get_object_or_404(Meeting, pk=pk)
     form = AttendanceImportForm(request.POST or None, request.FILES or None)

@@ -71,8 +71,12 @@ def _first_paint(browser, url: str) -> float:
         },
     )
     page.goto(url, wait_until="load", timeout=60_000)
+    # The paint entry can be queued just after "load": wait for it rather than read too early.
     paint = page.evaluate(
-        "() => (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime"
+        """() => new Promise(resolve => new PerformanceObserver(list => {
+            const fcp = list.getEntriesByName('first-contentful-paint')[0];
+            if (fcp) resolve(fcp.startTime);
+        }).observe({type: 'paint', buffered: true}))"""
     )
     context.close()
     return float(paint)

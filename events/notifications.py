@@ -176,8 +176,8 @@ def _session_when_text(session) -> str:
     start = timezone.localtime(session.start)
     end = timezone.localtime(session.end)
     if end.date() == start.date():
-        return f"{date_format(start, 'l j F Y, H:i')} to {date_format(end, 'H:i')}"
-    return f"{date_format(start, 'l j F Y, H:i')} to {date_format(end, 'l j F Y, H:i')}"
+        return f"{date_format(start, 'l j F Y, H:i T')} to {date_format(end, 'H:i T')}"
+    return f"{date_format(start, 'l j F Y, H:i T')} to {date_format(end, 'l j F Y, H:i T')}"
 
 
 def session_changed_notify(
@@ -678,13 +678,13 @@ def registration_calendar_url(registration: Registration) -> str:
 
 
 def meeting_when_text(meeting: Meeting) -> str:
-    """The meeting's time as words, e.g. Tuesday 7 July 2026, 18:00 to 20:00 (London time)."""
+    """The meeting's time as words, e.g. Tuesday 7 July 2026, 18:00 BST to 20:00 BST (London time, as the pages say)."""
     start = timezone.localtime(meeting.start)
     end = timezone.localtime(meeting.end)
-    text = date_format(start, "l j F Y, H:i")
+    text = date_format(start, "l j F Y, H:i T")
     if end.date() == start.date():
-        return f"{text} to {date_format(end, 'H:i')}"
-    return f"{text} to {date_format(end, 'l j F Y, H:i')}"
+        return f"{text} to {date_format(end, 'H:i T')}"
+    return f"{text} to {date_format(end, 'l j F Y, H:i T')}"
 
 
 def registration_calendar(registration: Registration, *, method: str) -> str:

@@ -275,6 +275,18 @@ def meetings_to_register_again(*, stakeholder, registered_meeting_ids: set[int])
     ]
 
 
+def sessions_outside_meeting(*, meeting: Meeting) -> list[Session]:
+    """Sessions of the agenda that start before the meeting starts or end after it ends (as
+    after the meeting is moved), in agenda order."""
+    from django.db.models import Q
+
+    return list(
+        meeting.sessions.filter(Q(start__lt=meeting.start) | Q(end__gt=meeting.end)).order_by(
+            "start", "order", "id"
+        )
+    )
+
+
 # --- Meeting management (staff) -------------------------------------------------------------------
 
 

@@ -71,6 +71,11 @@ urlpatterns = [
         name="staff_registration_move",
     ),
     path(
+        "staff/registrations/<int:pk>/cancel/",
+        views_staff.registration_cancel,
+        name="staff_registration_cancel",
+    ),
+    path(
         "staff/registrations/<int:pk>/promote/",
         views_staff.registration_promote,
         name="staff_registration_promote",

@@ -7,6 +7,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -110,6 +111,21 @@ def meeting_edit(request, pk: int):
         else:
             if changes:
                 messages.success(request, _("Meeting saved."))
+            outside = selectors.sessions_outside_meeting(meeting=_meeting)
+            if outside:
+                messages.warning(
+                    request,
+                    _(
+                        "These sessions now fall outside the meeting's times; edit them in the "
+                        "agenda: %(sessions)s."
+                    )
+                    % {
+                        "sessions": "; ".join(
+                            f"{s.title} ({date_format(timezone.localtime(s.start), 'H:i T')})"
+                            for s in outside
+                        )
+                    },
+                )
             return _detail(pk)
     return render(request, "events/staff/meeting_form.html", {"form": form, "meeting": meeting})
 
@@ -416,6 +432,20 @@ def registration_promote(request, pk: int):
         _flash_error(request, error)
     else:
         messages.success(request, _("Place confirmed. They are being told by email."))
+    return redirect("events:staff_registrations", pk=registration.meeting_id)
+
+
+@permission_required("events.change_registration")
+@require_POST
+def registration_cancel(request, pk: int):
+    registration = get_object_or_404(Registration, pk=pk)
+    services.registration_cancel_by_staff(registration_id=pk, actor=request.user)
+    messages.success(
+        request,
+        _(
+            "Registration cancelled. They are being told by email, and the place goes to the waiting list."
+        ),
+    )
     return redirect("events:staff_registrations", pk=registration.meeting_id)
 
 

@@ -152,6 +152,7 @@ URL_KWARGS["events:staff_document_delete"] = _staff_document
 URL_KWARGS["events:staff_reservation_delete"] = _staff_reservation
 URL_KWARGS["events:staff_registration_move"] = _staff_registration
 URL_KWARGS["events:staff_registration_promote"] = _staff_registration
+URL_KWARGS["events:staff_registration_cancel"] = _staff_registration
 URL_KWARGS["events:staff_panel_question_moderate"] = _staff_panel_question
 
 

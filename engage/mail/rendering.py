@@ -16,7 +16,8 @@ from django.conf import settings
 from django.template import Context, TemplateDoesNotExist, engines
 from django.template.loader import get_template, render_to_string
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils.html import escape
+from django.utils import translation
+from django.utils.html import escape, urlize
 
 _FOOTER_DIR = Path(__file__).parent / "footer"
 # Values every recipient of engagement mail gets beside their own merge data (footer links).
@@ -114,9 +115,32 @@ def email_render(
     try:
         html = render_to_string(f"emails/{template}_message.html", context)
     except TemplateDoesNotExist:
-        html = ""
-    text, html = _with_footer(text, html, footer)
+        # Every email has an HTML part: mail apps on phones show a bare text part in a small
+        # fixed font, with links that are not always tappable.
+        html = _html_from_text(text)
+    text, html = _with_footer(text, _document(html, subject=subject), footer)
     return subject, text, html
+
+
+def _html_from_text(text: str) -> str:
+    paragraphs = [p.strip() for p in text.strip().split("\n\n") if p.strip()]
+    return "\n".join(
+        "<p>" + urlize(escape(p), nofollow=False, autoescape=False).replace("\n", "<br>\n") + "</p>"
+        for p in paragraphs
+    )
+
+
+def _document(html: str, *, subject: str) -> str:
+    """The HTML part as a whole document: its language, and a viewport so phones do not shrink
+    it to a desktop width."""
+    if html.lstrip()[:9].lower() in ("<!doctype", "<html lan", "<html>"):
+        return html
+    lang = translation.get_language() or settings.LANGUAGE_CODE
+    return (
+        f'<!DOCTYPE html>\n<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(subject)}</title>\n</head>\n<body>\n{html}\n</body>\n</html>\n"
+    )
 
 
 def footer_context(*, purpose_name: str, links: dict[str, str]) -> dict:

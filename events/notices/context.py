@@ -81,14 +81,15 @@ class FacilitatorContext(TypedDict):
 def _when_text(start, end) -> str:
     start = timezone.localtime(start)
     end = timezone.localtime(end)
-    text = date_format(start, "l j F Y, H:i")
+    # GMT or BST after every time, as the pages say: a reader abroad knows which clock it is.
+    text = date_format(start, "l j F Y, H:i T")
     if end.date() == start.date():
-        return f"{text} to {date_format(end, 'H:i')}"
-    return f"{text} to {date_format(end, 'l j F Y, H:i')}"
+        return f"{text} to {date_format(end, 'H:i T')}"
+    return f"{text} to {date_format(end, 'l j F Y, H:i T')}"
 
 
 def meeting_when_text(meeting: Meeting) -> str:
-    """The meeting's time as words, e.g. Tuesday 7 July 2026, 18:00 to 20:00 (London time)."""
+    """The meeting's time as words, e.g. Tuesday 7 July 2026, 18:00 BST to 20:00 BST."""
     return _when_text(meeting.start, meeting.end)
 
 
@@ -98,8 +99,8 @@ def session_when_text(session) -> str:
 
 
 def moment_text(value) -> str:
-    """A single moment as words (an offer's expiry), e.g. Tuesday 7 July 2026, 18:00."""
-    return date_format(timezone.localtime(value), "l j F Y, H:i") if value else ""
+    """A single moment as words (an offer's expiry), e.g. Tuesday 7 July 2026, 18:00 BST."""
+    return date_format(timezone.localtime(value), "l j F Y, H:i T") if value else ""
 
 
 def meeting_url(meeting: Meeting) -> str:

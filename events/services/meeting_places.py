@@ -95,7 +95,7 @@ class Places:
 
 
 def _format_when(value) -> str:
-    return date_format(timezone.localtime(value), "j F Y, H:i")
+    return date_format(timezone.localtime(value), "j F Y, H:i T")
 
 
 def registration_refusal(*, meeting, now=None) -> RegistrationRefused | None:

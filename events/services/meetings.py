@@ -64,7 +64,7 @@ def _display_value(field: str, value) -> str:
     if value in (None, ""):
         return str(_("(none)"))
     if field in ("start", "end"):
-        return date_format(timezone.localtime(value), "j F Y, H:i")
+        return date_format(timezone.localtime(value), "j F Y, H:i T")
     if field == "format":
         return str(MeetingFormat(value).label)
     return str(value)

@@ -17,12 +17,13 @@ from engage.enums import (
     PURPOSE_ACCESS_NEEDS,
     PURPOSE_ATTENDEE_LIST,
     PURPOSE_MEETING_INVITATIONS,
+    AuditAction,
     ConsentMethod,
 )
 from engage.models import ConsentPurpose, Stakeholder
 from engage.normalise import normalise_email
 from engage.selectors import consent_is_given
-from engage.services import consent_give
+from engage.services import audit_log, consent_give
 from events.enums import RegistrationStatus
 from events.models import Meeting, PanelQuestion, Registration
 from events.notices import registration_notices_wake_on_commit
@@ -331,6 +332,22 @@ def registration_cancel(*, token: uuid.UUID) -> Registration:
         waitlist_offer_free_places(meeting=meeting, now=now)
         registration_notices_wake_on_commit()
     logger.info("registration cancelled", extra={"registration_id": registration.pk})
+    return registration
+
+
+def registration_cancel_by_staff(*, registration_id: int, actor) -> Registration:
+    """Staff cancel one registration (the person phoned, say): as the person's own cancel, so
+    they are emailed and the place goes to the waiting list, plus an audit row naming who did it.
+    Idempotent. Raises Registration.DoesNotExist for an unknown id."""
+    token = Registration.objects.values_list("token", flat=True).get(pk=registration_id)
+    with transaction.atomic():
+        registration = registration_cancel(token=token)
+        audit_log(
+            actor=actor,
+            action=AuditAction.EDIT,
+            obj=registration,
+            detail={"status": RegistrationStatus.CANCELLED, "by": "staff"},
+        )
     return registration
 
 

@@ -81,7 +81,7 @@ def test_a_time_change_tells_the_registrants_and_each_facilitator_once(
     message = sent[leads[0].email]
     assert message.subject == f"A session you facilitate has changed: {breakout.title}"
     assert message.body.startswith("Dear Amira,")
-    assert "- Time: Tuesday 13 July 2027, 18:30 to 19:30" in message.body
+    assert "- Time: Tuesday 13 July 2027, 18:30 BST to 19:30 BST" in message.body
     assert "- Room: Room 2" in message.body
     assert f"{settings.SITE_URL}{FACILITATOR_URL}#session-{breakout.pk}" in message.body
     # Operational mail, as account mail is: no consent purpose, no opt-out.
@@ -196,7 +196,7 @@ def test_an_added_facilitator_gets_their_session_and_the_meetings_calendar_entry
     assert message.to == [newcomer.email]
     assert message.subject == f"You are facilitating Housing at {meeting.title}"
     assert message.body.startswith("Dear Kofi,")
-    assert "- Time: Tuesday 13 July 2027, 19:00 to 20:00" in message.body
+    assert "- Time: Tuesday 13 July 2027, 19:00 BST to 20:00 BST" in message.body
     assert "- Room: Room 3" in message.body
     assert "- Online room: https://meet.example.org/housing" in message.body
     assert f"{settings.SITE_URL}{FACILITATOR_URL}#session-{breakout.pk}" in message.body
@@ -474,11 +474,11 @@ def test_a_meeting_change_tells_each_facilitator_once_with_the_updated_calendar_
     message = _by_address(outbox)[both.email]
     assert message.subject == f"Changed: {meeting.title}, where you are facilitating"
     assert message.body.startswith("Dear Amira,")
-    assert "- Starts: 13 July 2027, 19:00" in message.body
-    assert "- Ends: 13 July 2027, 22:00" in message.body
+    assert "- Starts: 13 July 2027, 19:00 BST" in message.body
+    assert "- Ends: 13 July 2027, 22:00 BST" in message.body
     assert "Your sessions at this meeting:" in message.body
-    assert "- “Housing”: Tuesday 13 July 2027, 18:00 to 19:00" in message.body
-    assert "- “Parks”: Tuesday 13 July 2027, 19:00 to 20:00, Room 4" in message.body
+    assert "- “Housing”: Tuesday 13 July 2027, 18:00 BST to 19:00 BST" in message.body
+    assert "- “Parks”: Tuesday 13 July 2027, 19:00 BST to 20:00 BST, Room 4" in message.body
     for session in (housing, parks):
         assert f"{settings.SITE_URL}{FACILITATOR_URL}#session-{session.pk}" in message.body
     assert "The updated meeting is attached as a calendar entry." in message.body

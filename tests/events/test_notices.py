@@ -537,7 +537,7 @@ def test_a_plenary_time_change_tells_everyone_confirmed_in_london_time(
     )
 
     assert sorted(m.to[0] for m in outbox) == sorted(r.stakeholder.email for r in everyone)
-    assert "- Time: Tuesday 13 July 2027, 18:30 to 19:30" in outbox[0].body
+    assert "- Time: Tuesday 13 July 2027, 18:30 BST to 19:30 BST" in outbox[0].body
 
 
 @pytest.mark.django_db

@@ -3,20 +3,21 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from engage.forms_base import Form
 from feedback.forms_responses import DateInput
 
 
-class PlanForm(forms.Form):
+class PlanForm(Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     slug = forms.SlugField(label=_("Web address"), max_length=100)
 
 
-class ChapterForm(forms.Form):
+class ChapterForm(Form):
     number = forms.CharField(label=_("Chapter number"), max_length=10)
     title = forms.CharField(label=_("Chapter title"), max_length=200)
 
 
-class ImportForm(forms.Form):
+class ImportForm(Form):
     file = forms.FileField(
         label=_("CSV or XLSX file"),
         help_text=_(
@@ -26,7 +27,7 @@ class ImportForm(forms.Form):
     )
 
 
-class RoundForm(forms.Form):
+class RoundForm(Form):
     title = forms.CharField(
         label=_("Title"), max_length=100, help_text=_("For example: 2021/22 Q2")
     )
@@ -34,7 +35,7 @@ class RoundForm(forms.Form):
     due_on = forms.DateField(label=_("Updates due"), required=False, widget=DateInput())
 
 
-class UpdateForm(forms.Form):
+class UpdateForm(Form):
     status_text = forms.CharField(
         label=_("Status update"), widget=forms.Textarea(attrs={"rows": 4})
     )
@@ -45,5 +46,5 @@ class UpdateForm(forms.Form):
         self.fields["rating"].choices = [(r.code, f"{r.code}: {r.label}") for r in ratings]
 
 
-class RewordForm(forms.Form):
+class RewordForm(Form):
     text = forms.CharField(label=_("Commitment"), widget=forms.Textarea(attrs={"rows": 4}))

@@ -4,6 +4,7 @@ and the owner's own page. They parse input; feedback.services.responses decides.
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from engage.forms_base import Form
 from feedback.enums import ReplyKind, ResponseSource, ResponseStatus
 
 
@@ -14,7 +15,7 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class OwnerForm(forms.Form):
+class OwnerForm(Form):
     name = forms.CharField(label=_("Team or organisation"), max_length=200)
     contact_name = forms.CharField(label=_("Contact name"), max_length=200, required=False)
     contact_email = forms.EmailField(
@@ -24,7 +25,7 @@ class OwnerForm(forms.Form):
     )
 
 
-class RaiseForm(forms.Form):
+class RaiseForm(Form):
     source = forms.ChoiceField(label=_("What it answers"), choices=ResponseSource.choices)
     theme = forms.TypedChoiceField(label=_("Theme"), coerce=int, required=False, empty_value=None)
     panel_question = forms.TypedChoiceField(
@@ -51,7 +52,7 @@ class RaiseForm(forms.Form):
         ]
 
 
-class AssignForm(forms.Form):
+class AssignForm(Form):
     owner = forms.TypedChoiceField(label=_("Owner"), coerce=int)
     due_on = forms.DateField(
         label=_("Due"),
@@ -70,7 +71,7 @@ class AssignForm(forms.Form):
         ]
 
 
-class StatusForm(forms.Form):
+class StatusForm(Form):
     status = forms.ChoiceField(label=_("Status"), choices=ResponseStatus.choices)
     reason = forms.CharField(
         label=_("Reason (needed to decline; it is published)"),
@@ -79,7 +80,7 @@ class StatusForm(forms.Form):
     )
 
 
-class ApproveForm(forms.Form):
+class ApproveForm(Form):
     text = forms.CharField(
         label=_("Text to publish"),
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -88,13 +89,13 @@ class ApproveForm(forms.Form):
     )
 
 
-class ReturnForm(forms.Form):
+class ReturnForm(Form):
     note = forms.CharField(
         label=_("What should the owner change?"), widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
-class OwnerReplyForm(forms.Form):
+class OwnerReplyForm(Form):
     kind = forms.ChoiceField(
         label=_("What are you sending?"),
         choices=ReplyKind.choices,

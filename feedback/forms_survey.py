@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from engage.forms_base import Form
 from engage.models import Area
 from feedback import equality
 from feedback.enums import SURVEY_ANSWER_TEXT_MAX, SurveyQuestionKind
@@ -44,7 +45,7 @@ def _rating_field(label: str) -> forms.ChoiceField:
     )
 
 
-class _FeedbackForm(forms.Form):
+class _FeedbackForm(Form):
     identify = forms.BooleanField(
         label=gettext_lazy("Link my answers to my name and email address"),
         required=False,

@@ -9,8 +9,15 @@ from django.utils import timezone
 
 from events.enums import MeetingStatus, SessionKind
 from feedback import services
+from feedback.enums import ModerationState
 from tests.browser.conftest import check_page
 from tests.factories import DiscussionQuestionFactory, MeetingFactory, PointFactory, SessionFactory
+
+
+def approved_point(**kwargs):
+    """A point moderation has approved: the only kind a report shows."""
+    return PointFactory(moderation=ModerationState.APPROVED, **kwargs)
+
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,14 +42,14 @@ def _meeting_with_points():
             end=meeting.end,
         )
         question = DiscussionQuestionFactory(session=session, text=QUESTION)
-        PointFactory(question=question, text="Acknowledge institutional racism", theme=racism)
-        PointFactory(
+        approved_point(question=question, text="Acknowledge institutional racism", theme=racism)
+        approved_point(
             question=question,
             text="To build trust is to acknowledge institutional racism",
             verbatim=True,
             theme=racism,
         )
-    PointFactory(
+    approved_point(
         question=question,
         text="Provide more information about when, where and why force is used, and make "
         "body-worn video more available to communities so they understand what goes on.",
@@ -59,7 +66,7 @@ def test_staff_draft_edit_and_publish_then_read_it_on_a_phone(
     phone.goto(live_server.url + reverse("feedback:staff_report", kwargs={"pk": meeting.pk}))
     check_page(phone)
     phone.get_by_role("button", name="Write the draft from the points").click()
-    phone.wait_for_load_state()
+    phone.get_by_text("Last written from the points").wait_for()
     assert "Several comments mentioned racism:" in phone.get_by_label("Report").input_value()
     phone.get_by_label("Introduction").fill("More than 80 people joined us.")
     phone.get_by_role("button", name="Save report").click()
@@ -67,6 +74,7 @@ def test_staff_draft_edit_and_publish_then_read_it_on_a_phone(
     check_page(phone)
     phone.get_by_role("button", name="Publish now").click()
     phone.wait_for_load_state()
+    phone.get_by_text("Version 1, published").wait_for()  # the click navigates; wait for the page
     assert phone.get_by_text("Version 1, published").is_visible()
 
     phone.goto(live_server.url + reverse("feedback:meeting_record", kwargs={"slug": meeting.slug}))

@@ -7,9 +7,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from events.notifications import meeting_when_text
 
 from engage.mail.rendering import email_render
+from events.notices import meeting_when_text
 from tests.factories import MeetingFactory
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "emails"

@@ -304,12 +304,12 @@ def test_an_unused_reservation_is_released_to_the_waiting_list():
         (
             {"registration_opens": dt.datetime(2031, 5, 1, 9, 0, tzinfo=LONDON)},
             "not_open",
-            "Registration opens on 1 May 2031, 09:00.",
+            "Registration opens on 1 May 2031, 09:00 BST.",
         ),
         (
             {"registration_closes": dt.datetime(2020, 5, 1, 17, 30, tzinfo=LONDON)},
             "closed",
-            "Registration closed on 1 May 2020, 17:30.",
+            "Registration closed on 1 May 2020, 17:30 BST.",
         ),
         ({"status": MeetingStatus.CANCELLED}, "cancelled", "This meeting has been cancelled."),
         (

@@ -2,11 +2,11 @@
 
 import pytest
 from django.urls import reverse
-from events.notifications import registration_notices_send
 
 from engage.models import AuditLog, OutboundEmail
 from events.enums import RegistrationStatus
 from events.models import Registration
+from events.notices import registration_notices_send
 from tests.factories import MeetingFactory, RegistrationFactory, StakeholderFactory
 
 pytestmark = pytest.mark.django_db

@@ -119,7 +119,7 @@ def test_meeting_page_shows_agenda_published_questions_and_documents_only(client
 
 # The public meeting page's queries, whatever the size of its agenda: one per kind of row, never
 # one per session, question or document.
-MEETING_PAGE_QUERIES = 6
+MEETING_PAGE_QUERIES = 7
 
 
 @pytest.mark.parametrize("agenda_items", [1, 6])

@@ -58,8 +58,10 @@ def _meeting_with_points():
 
 
 def test_staff_draft_edit_and_publish_then_read_it_on_a_phone(
-    live_server, phone, login, engagement_team
+    live_server, phone, login, engagement_team, consent_purposes
 ):
+    # consent_purposes: publishing emails those who agreed to meeting updates, and an earlier
+    # transactional test may have flushed the seeded purposes.
     meeting = _meeting_with_points()
     login(phone, engagement_team)
 

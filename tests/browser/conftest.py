@@ -100,7 +100,14 @@ def check_page(page) -> None:
 
 @pytest.fixture
 def login(live_server, client):
-    """Sign a user in for a Playwright context by copying a Django session cookie into it."""
+    """Sign a user in for a Playwright context by copying a Django session cookie into it.
+
+    The context's first signed-in request is made here and must be answered as that user, so a
+    test that goes on to fail for want of a session fails at this line, saying what the server
+    holds for it, instead of at a selector that never appears.
+    """
+    from django.contrib.sessions.models import Session
+    from django.urls import reverse
 
     def _login(page, user):
         client.force_login(user)
@@ -108,5 +115,18 @@ def login(live_server, client):
         page.context.add_cookies(
             [{"name": "sessionid", "value": cookie.value, "url": live_server.url}]
         )
+        answer = page.context.request.get(
+            live_server.url + reverse("engage:dashboard"), max_redirects=0
+        )
+        if answer.status != 200:
+            stored = Session.objects.filter(session_key=cookie.value).first()
+            held = stored.get_decoded() if stored else None
+            sent = [c["name"] for c in page.context.cookies(live_server.url)]
+            pytest.fail(
+                f"the browser's session was not honoured: {answer.status} "
+                f"{answer.headers.get('location', '')}; cookies sent {sent}; "
+                f"session row {'present' if stored else 'missing'}, user "
+                f"{(held or {}).get('_auth_user_id')} (expected {user.pk})"
+            )
 
     return _login

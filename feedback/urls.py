@@ -144,6 +144,11 @@ urlpatterns = [
     ),
     path("staff/commitments/<int:pk>/", views_plan.commitment_edit, name="staff_commitment"),
     path("plans/<slug:slug>/", views_plan.plan, name="plan"),
+    path(
+        "plans/<slug:slug>/updates/<int:pk>/<str:kind>/",
+        views_plan.plan_round_file,
+        name="plan_round_file",
+    ),
     path("plans/<slug:slug>/<str:number>/", views_plan.commitment, name="commitment"),
     # Questions
     path("staff/question-templates/", views_questions.templates, name="staff_question_templates"),

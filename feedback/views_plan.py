@@ -3,21 +3,26 @@ updates, rewording) and the public plan and commitment pages. Thin: parse, call 
 selector, render."""
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from engage.links import LinkExpired, LinkInvalid
 from engage.permissions import permission_required
 from events.forms_staff import apply_service_errors
+from feedback.documents import DOCX_TYPE, document_docx, document_pdf
 from feedback.forms_plan import ChapterForm, ImportForm, PlanForm, RewordForm, RoundForm, UpdateForm
 from feedback.models import ActionPlan, Commitment, Rating, UpdateRound
 from feedback.selectors import plan as plan_selectors
 from feedback.services import plan as plan_services
 
 _EDIT = ("events.view_meeting", "events.change_meeting")
+_FILE_TYPES = {"pdf": ("application/pdf", document_pdf), "docx": (DOCX_TYPE, document_docx)}
+# A published round never changes, so its files are made once per cache lifetime.
+_FILE_CACHE_SECONDS = 24 * 3600
 
 
 def _flash(request, error: ValidationError) -> None:
@@ -286,7 +291,31 @@ def plan(request, slug: str):
     except ActionPlan.DoesNotExist:
         raise Http404 from None
     context = plan_selectors.plan_public(plan=action_plan)
-    return render(request, "feedback/public/plan.html", {"plan": action_plan, **context})
+    rounds = list(plan_selectors.rounds_published(plan=action_plan))
+    return render(
+        request, "feedback/public/plan.html", {"plan": action_plan, "rounds": rounds, **context}
+    )
+
+
+@require_GET
+def plan_round_file(request, slug: str, pk: int, kind: str):
+    """A published round as the quarterly update document: accessible PDF or DOCX."""
+    if kind not in _FILE_TYPES:
+        raise Http404
+    try:
+        action_plan = plan_selectors.plan_get(slug=slug)
+        document, round_ = plan_selectors.plan_round_document(plan=action_plan, round_id=pk)
+    except (ActionPlan.DoesNotExist, UpdateRound.DoesNotExist):
+        raise Http404 from None
+    content_type, build = _FILE_TYPES[kind]
+    data = cache.get_or_set(
+        f"feedback:plan-round:{round_.pk}:{kind}", lambda: build(document), _FILE_CACHE_SECONDS
+    )
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = (
+        f'attachment; filename="{action_plan.slug}-update-{round_.pk}.{kind}"'
+    )
+    return response
 
 
 def commitment(request, slug: str, number: str):

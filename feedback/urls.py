@@ -143,6 +143,11 @@ urlpatterns = [
         name="owner_update",
     ),
     path("staff/commitments/<int:pk>/", views_plan.commitment_edit, name="staff_commitment"),
+    path(
+        "staff/commitments/<int:pk>/links/",
+        views_plan.commitment_links,
+        name="staff_commitment_links",
+    ),
     path("plans/<slug:slug>/", views_plan.plan, name="plan"),
     path(
         "plans/<slug:slug>/updates/<int:pk>/<str:kind>/",

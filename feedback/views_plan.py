@@ -14,10 +14,20 @@ from engage.links import LinkExpired, LinkInvalid
 from engage.permissions import permission_required
 from events.forms_staff import apply_service_errors
 from feedback.documents import DOCX_TYPE, document_docx, document_pdf
-from feedback.forms_plan import ChapterForm, ImportForm, PlanForm, RewordForm, RoundForm, UpdateForm
+from feedback.forms_plan import (
+    ChapterForm,
+    CommitmentLinksForm,
+    ImportForm,
+    PlanForm,
+    RewordForm,
+    RoundForm,
+    UpdateForm,
+)
 from feedback.models import ActionPlan, Commitment, Rating, UpdateRound
 from feedback.selectors import plan as plan_selectors
+from feedback.selectors.plan_links import commitment_link_choices
 from feedback.services import plan as plan_services
+from feedback.services.plan_links import commitment_links_set
 
 _EDIT = ("events.view_meeting", "events.change_meeting")
 _FILE_TYPES = {"pdf": ("application/pdf", document_pdf), "docx": (DOCX_TYPE, document_docx)}
@@ -211,6 +221,39 @@ def commitment_edit(request, pk: int):
             return redirect("feedback:staff_plan", pk=commitment.plan_id)
     return render(
         request, "feedback/staff/commitment_form.html", {"commitment": commitment, "form": form}
+    )
+
+
+@permission_required(*_EDIT)
+def commitment_links(request, pk: int):
+    """Link the themes and responses of the plan's meetings to a commitment."""
+    commitment = get_object_or_404(Commitment.objects.select_related("plan"), pk=pk)
+    themes, responses = commitment_link_choices(plan=commitment.plan)
+    initial = {
+        "themes": list(commitment.themes.values_list("pk", flat=True)),
+        "responses": list(commitment.responses.values_list("pk", flat=True)),
+    }
+    # Unticking every box posts nothing but the token, which is still a submission.
+    data = request.POST if request.method == "POST" else None
+    form = CommitmentLinksForm(data, initial=initial, themes=themes, responses=responses)
+    if request.method == "POST" and form.is_valid():
+        try:
+            commitment_links_set(
+                commitment_id=pk,
+                theme_ids=form.cleaned_data["themes"],
+                response_ids=form.cleaned_data["responses"],
+                actor=request.user,
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, _("What people said about this commitment is saved."))
+            return redirect("feedback:staff_commitment_links", pk=pk)
+    return render(
+        request,
+        "feedback/staff/commitment_links.html",
+        {"commitment": commitment, "form": form, "themes": themes, "responses": responses},
+        status=400 if form.errors else 200,
     )
 
 

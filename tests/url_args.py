@@ -341,3 +341,4 @@ for _name in ("staff_round", "staff_round_publish", "staff_round_ask"):
     URL_KWARGS[f"feedback:{_name}"] = _round
 URL_KWARGS["feedback:staff_update_write"] = _round_commitment
 URL_KWARGS["feedback:staff_commitment"] = _commitment
+URL_KWARGS["feedback:staff_commitment_links"] = _commitment

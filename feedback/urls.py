@@ -8,6 +8,7 @@ from feedback import (
     views_chat_import,
     views_moderation,
     views_plan,
+    views_prereading,
     views_questions,
     views_responses,
     views_staff,
@@ -19,6 +20,17 @@ app_name = "feedback"
 
 urlpatterns = [
     path("meetings/<slug:slug>/record/", views.meeting_record, name="meeting_record"),
+    path("meetings/<slug:slug>/pre-reading/", views_prereading.prereading, name="prereading"),
+    path(
+        "meetings/<slug:slug>/pre-reading/<str:kind>/",
+        views_prereading.prereading_file,
+        name="prereading_file",
+    ),
+    path(
+        "staff/meetings/<int:pk>/pre-reading/",
+        views_prereading.staff_prereading,
+        name="staff_prereading",
+    ),
     path(
         "meetings/<slug:slug>/record/report.<str:kind>",
         views.report_file,

@@ -176,6 +176,7 @@ for _name in (
     "staff_report_publication",
     "staff_responses",
     "staff_responses_publication",
+    "staff_prereading",
 ):
     URL_KWARGS[f"feedback:{_name}"] = _staff_meeting
 for _name in ("staff_response_edit", "staff_response_publication", "staff_response_delete"):

@@ -128,6 +128,7 @@ def test_plan_and_commitment_pages_on_a_phone(live_server, phone):
         plan_services.round_publish(round_id=round_.pk, actor=None)
 
     phone.goto(live_server.url + plan.get_absolute_url())
+    assert phone.get_by_role("link", name="2021/22 Q2 update, accessible PDF").is_visible()
     check_page(phone)
     phone.get_by_role("link", name="Commitment 1.1").click()
     phone.wait_for_url("**/1.1/")

@@ -4,6 +4,7 @@ and the public "you said, we did" pages with their counts."""
 import datetime as _dt
 from collections import Counter
 
+from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -133,11 +134,20 @@ def you_said_we_did_meeting(
     }
 
 
+# Responses per page of the series page: the counts cover every response, the list one page.
+SERIES_PAGE_SIZE = 50
+
+
 def you_said_we_did_series(
-    *, series: Series, theme_id: int | None = None, now: _dt.datetime | None = None
+    *,
+    series: Series,
+    theme_id: int | None = None,
+    page: int | str | None = 1,
+    now: _dt.datetime | None = None,
 ) -> dict:
-    """Every published response of the series' meetings, grouped by meeting, with counts. The
-    "before the next meeting" count takes each meeting's own next one. Fixed number of queries."""
+    """The published responses of the series' meetings, one page of them grouped by meeting,
+    with counts over them all. The "before the next meeting" count takes each meeting's own
+    next one. Fixed number of queries; an out-of-range page gives the last."""
     now = now or timezone.now()
     meetings = list(
         Meeting.objects.filter(series=series)
@@ -162,12 +172,23 @@ def you_said_we_did_series(
     )
     counts = _counts(shown, next_start=None)
     counts["answered_on_time"] = on_time
+    # Rendering hundreds of cards was the page's cost, not the query: one page is drawn.
+    page_obj = Paginator(shown, SERIES_PAGE_SIZE).get_page(page)
     groups = []
     for meeting in meetings:
-        items = [row for row in shown if row.meeting_id == meeting.pk]
+        items = [row for row in page_obj.object_list if row.meeting_id == meeting.pk]
         if items:
             groups.append({"meeting": meeting, "responses": items})
-    return {"groups": groups, "counts": counts, "themes": themes, "theme_id": theme_id}
+    return {
+        "groups": groups,
+        "counts": counts,
+        "themes": themes,
+        "theme_id": theme_id,
+        "page": page_obj,
+        "page_range": list(
+            page_obj.paginator.get_elided_page_range(page_obj.number, on_each_side=1, on_ends=1)
+        ),
+    }
 
 
 def _themes(rows: list[Response]) -> list:

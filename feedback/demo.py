@@ -15,9 +15,11 @@ from feedback.demo_report import demo_load_report
 from feedback.demo_responses import demo_load_responses
 from feedback.demo_survey import demo_load_survey
 from feedback.enums import ResponseStatus
-from feedback.models import MeetingReport, Response
+from feedback.models import MeetingReport, PreReading, Response
+from feedback.services.prereading import prereading_assemble, prereading_publish
 
 DEMO_MEETING = "2021-07-public-review"
+UPCOMING_MEETING = "next-public-review"
 
 REPORT_TITLE = "What we heard in July"
 REPORT_BODY = """\
@@ -79,6 +81,17 @@ def demo_load_feedback() -> None:
         )
     demo_load_survey(meeting_slug=DEMO_MEETING)
     demo_load_responses(meeting_slug=DEMO_MEETING)
+    demo_load_prereading(meeting_slug=UPCOMING_MEETING)
+
+
+def demo_load_prereading(*, meeting_slug: str) -> None:
+    """The upcoming meeting's pre-reading, assembled and published for two weeks before it (the
+    default), so the public page and the pre-reading notice show it when that moment comes."""
+    meeting = Meeting.objects.filter(slug=meeting_slug).first()
+    if meeting is None or PreReading.objects.filter(meeting=meeting).exists():
+        return
+    prereading_assemble(meeting_id=meeting.pk, actor=None)
+    prereading_publish(meeting_id=meeting.pk, publish_at=None, actor=None)
 
 
 # --- Breakout capture (kept apart: the demo data is being rewritten elsewhere) -----------------

@@ -48,3 +48,28 @@ class UpdateForm(Form):
 
 class RewordForm(Form):
     text = forms.CharField(label=_("Commitment"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class CommitmentLinksForm(Form):
+    """Choices are the themes and responses of the plan's series (commitment_link_choices)."""
+
+    themes = forms.TypedMultipleChoiceField(
+        label=_("Themes people raised"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    responses = forms.TypedMultipleChoiceField(
+        label=_("Responses to what people said"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, themes=(), responses=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["themes"].choices = [(theme.pk, theme.name) for theme in themes]
+        self.fields["responses"].choices = [
+            (response.pk, f"{response.meeting.title}: {response.you_said[:160]}")
+            for response in responses
+        ]

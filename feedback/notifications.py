@@ -19,12 +19,12 @@ import datetime as _dt
 import logging
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from engage.enums import PURPOSE_MEETING_INVITATIONS
+from engage.enums import PURPOSE_ACTION_PLAN_NEWS, PURPOSE_MEETING_INVITATIONS
 from engage.mail.services import BulkRecipient, email_queue, emails_queue_bulk
 from engage.models import Stakeholder
 from engage.selectors import stakeholders_filter_consent
@@ -32,9 +32,16 @@ from events.enums import MeetingStatus, RegistrationStatus
 from events.models import Meeting, Registration
 from events.notices import marker_send, meeting_when_text, registrant_context
 from feedback.enums import ResponseStatus
-from feedback.models import MeetingReport, Response, published_q
+from feedback.models import (
+    CommitmentUpdate,
+    MeetingReport,
+    Rating,
+    Response,
+    UpdateRound,
+    published_q,
+)
 from feedback.sections import survey_link
-from feedback.selectors import meeting_place_holders
+from feedback.selectors import meeting_place_holders, series_place_holders
 
 logger = logging.getLogger(__name__)
 
@@ -196,6 +203,88 @@ def responses_published_notify_due(*, now: _dt.datetime | None = None) -> int:
     return sum(
         meeting_responses_notify(meeting_id=meeting_id, now=now)
         for meeting_id in sorted(set(meeting_ids))
+    )
+
+
+# --- Action plan updates -----------------------------------------------------------------------
+ROUND_TEMPLATE = "feedback/round_published"
+
+
+def _round_recipients(round_: UpdateRound) -> list[BulkRecipient]:
+    """The people who held a place at a meeting of the plan's series and consent, now, to
+    action-plan news: one each, however many meetings they came to."""
+    consenting = stakeholders_filter_consent(
+        Stakeholder.objects.all(), purpose_slug=PURPOSE_ACTION_PLAN_NEWS, state="given"
+    ).values("pk")
+    stakeholders = series_place_holders(series_id=round_.plan.series_id).filter(pk__in=consenting)
+    return [
+        BulkRecipient(
+            to_email=stakeholder.email,
+            stakeholder_id=stakeholder.pk,
+            values={"first_name": stakeholder.first_name},
+            dedupe_key=f"round-published:{round_.pk}:{stakeholder.pk}",
+        )
+        for stakeholder in stakeholders
+    ]
+
+
+def round_published_notify(*, round_id: int, now: _dt.datetime | None = None) -> int:
+    """Announce a published round of action-plan updates, once.
+
+    Side effects: sets UpdateRound.notified_at under the round's row lock (also when nobody is
+    told: a plan outside any series has no registrants) and queues one email per consenting
+    place holder of the plan's series, template feedback/round_published, purpose
+    action-plan-news, dedupe key "round-published:<round>:<stakeholder>". Returns emails queued;
+    0 when the round is not published or was announced already.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        round_ = (
+            UpdateRound.objects.select_for_update(of=("self",))
+            .select_related("plan")
+            .filter(pk=round_id, published_at__isnull=False, notified_at__isnull=True)
+            .first()
+        )
+        if round_ is None:
+            return 0
+        round_.notified_at = now
+        round_.save(update_fields=["notified_at"])
+        if round_.plan.series_id is None:
+            return 0
+        recipients = _round_recipients(round_)
+        if recipients:
+            rated = dict(
+                CommitmentUpdate.objects.filter(round=round_)
+                .values_list("rating_id")
+                .annotate(n=models.Count("pk"))
+            )
+            counts = [
+                {"code": r.code, "label": r.label, "count": rated[r.pk]}
+                for r in Rating.objects.all()
+                if rated.get(r.pk)
+            ]
+            path = reverse("feedback:plan", kwargs={"slug": round_.plan.slug})
+            emails_queue_bulk(
+                template=ROUND_TEMPLATE,
+                context={
+                    "plan_title": round_.plan.title,
+                    "round_title": round_.title,
+                    "counts": counts,
+                    "plan_url": f"{settings.SITE_URL}{path}",
+                },
+                recipients=recipients,
+                purpose_slug=PURPOSE_ACTION_PLAN_NEWS,
+            )
+    logger.info("round published notice", extra={"round_id": round_id, "emails": len(recipients)})
+    return len(recipients)
+
+
+def rounds_published_notify_due(*, now: _dt.datetime | None = None) -> int:
+    """Announce every published round not yet announced (beat). Returns emails queued."""
+    due = UpdateRound.objects.filter(published_at__isnull=False, notified_at__isnull=True)
+    return sum(
+        round_published_notify(round_id=pk, now=now)
+        for pk in list(due.order_by("pk").values_list("pk", flat=True))
     )
 
 

@@ -7,6 +7,8 @@ from feedback.notifications import (
     meeting_report_notify,
     report_published_notify_due,
     responses_published_notify_due,
+    round_published_notify,
+    rounds_published_notify_due,
     surveys_send_due,
 )
 from feedback.services.survey import survey_retention_run
@@ -30,6 +32,19 @@ def notify_responses_published_task() -> int:
     """Beat job: email the people who held a place when responses ("you said, we did") are
     published for their meeting."""
     return responses_published_notify_due()
+
+
+@shared_task(name="feedback.notify_round", acks_late=True)
+def notify_round_task(round_id: int) -> int:
+    """Email the consenting registrants of the plan's series that this round of updates is
+    published (once: notified_at). Queued by round_publish after commit; beat is the safety net."""
+    return round_published_notify(round_id=round_id)
+
+
+@shared_task(name="feedback.notify_rounds_published", acks_late=True)
+def notify_rounds_published_task() -> int:
+    """Beat job: announce published rounds of action-plan updates not yet announced."""
+    return rounds_published_notify_due()
 
 
 @shared_task(name="feedback.send_surveys", acks_late=True)

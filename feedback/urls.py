@@ -8,6 +8,7 @@ from feedback import (
     views_chat_import,
     views_moderation,
     views_plan,
+    views_prereading,
     views_questions,
     views_responses,
     views_staff,
@@ -19,6 +20,17 @@ app_name = "feedback"
 
 urlpatterns = [
     path("meetings/<slug:slug>/record/", views.meeting_record, name="meeting_record"),
+    path("meetings/<slug:slug>/pre-reading/", views_prereading.prereading, name="prereading"),
+    path(
+        "meetings/<slug:slug>/pre-reading/<str:kind>/",
+        views_prereading.prereading_file,
+        name="prereading_file",
+    ),
+    path(
+        "staff/meetings/<int:pk>/pre-reading/",
+        views_prereading.staff_prereading,
+        name="staff_prereading",
+    ),
     path(
         "meetings/<slug:slug>/record/report.<str:kind>",
         views.report_file,
@@ -143,7 +155,17 @@ urlpatterns = [
         name="owner_update",
     ),
     path("staff/commitments/<int:pk>/", views_plan.commitment_edit, name="staff_commitment"),
+    path(
+        "staff/commitments/<int:pk>/links/",
+        views_plan.commitment_links,
+        name="staff_commitment_links",
+    ),
     path("plans/<slug:slug>/", views_plan.plan, name="plan"),
+    path(
+        "plans/<slug:slug>/updates/<int:pk>/<str:kind>/",
+        views_plan.plan_round_file,
+        name="plan_round_file",
+    ),
     path("plans/<slug:slug>/<str:number>/", views_plan.commitment, name="commitment"),
     # Questions
     path("staff/question-templates/", views_questions.templates, name="staff_question_templates"),

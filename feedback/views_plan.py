@@ -3,21 +3,36 @@ updates, rewording) and the public plan and commitment pages. Thin: parse, call 
 selector, render."""
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from engage.links import LinkExpired, LinkInvalid
 from engage.permissions import permission_required
 from events.forms_staff import apply_service_errors
-from feedback.forms_plan import ChapterForm, ImportForm, PlanForm, RewordForm, RoundForm, UpdateForm
+from feedback.documents import DOCX_TYPE, document_docx, document_pdf
+from feedback.forms_plan import (
+    ChapterForm,
+    CommitmentLinksForm,
+    ImportForm,
+    PlanForm,
+    RewordForm,
+    RoundForm,
+    UpdateForm,
+)
 from feedback.models import ActionPlan, Commitment, Rating, UpdateRound
 from feedback.selectors import plan as plan_selectors
+from feedback.selectors.plan_links import commitment_link_choices
 from feedback.services import plan as plan_services
+from feedback.services.plan_links import commitment_links_set
 
 _EDIT = ("events.view_meeting", "events.change_meeting")
+_FILE_TYPES = {"pdf": ("application/pdf", document_pdf), "docx": (DOCX_TYPE, document_docx)}
+# A published round never changes, so its files are made once per cache lifetime.
+_FILE_CACHE_SECONDS = 24 * 3600
 
 
 def _flash(request, error: ValidationError) -> None:
@@ -210,6 +225,39 @@ def commitment_edit(request, pk: int):
 
 
 @permission_required(*_EDIT)
+def commitment_links(request, pk: int):
+    """Link the themes and responses of the plan's meetings to a commitment."""
+    commitment = get_object_or_404(Commitment.objects.select_related("plan"), pk=pk)
+    themes, responses = commitment_link_choices(plan=commitment.plan)
+    initial = {
+        "themes": list(commitment.themes.values_list("pk", flat=True)),
+        "responses": list(commitment.responses.values_list("pk", flat=True)),
+    }
+    # Unticking every box posts nothing but the token, which is still a submission.
+    data = request.POST if request.method == "POST" else None
+    form = CommitmentLinksForm(data, initial=initial, themes=themes, responses=responses)
+    if request.method == "POST" and form.is_valid():
+        try:
+            commitment_links_set(
+                commitment_id=pk,
+                theme_ids=form.cleaned_data["themes"],
+                response_ids=form.cleaned_data["responses"],
+                actor=request.user,
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, _("What people said about this commitment is saved."))
+            return redirect("feedback:staff_commitment_links", pk=pk)
+    return render(
+        request,
+        "feedback/staff/commitment_links.html",
+        {"commitment": commitment, "form": form, "themes": themes, "responses": responses},
+        status=400 if form.errors else 200,
+    )
+
+
+@permission_required(*_EDIT)
 @require_POST
 def round_ask(request, pk: int):
     try:
@@ -286,7 +334,31 @@ def plan(request, slug: str):
     except ActionPlan.DoesNotExist:
         raise Http404 from None
     context = plan_selectors.plan_public(plan=action_plan)
-    return render(request, "feedback/public/plan.html", {"plan": action_plan, **context})
+    rounds = list(plan_selectors.rounds_published(plan=action_plan))
+    return render(
+        request, "feedback/public/plan.html", {"plan": action_plan, "rounds": rounds, **context}
+    )
+
+
+@require_GET
+def plan_round_file(request, slug: str, pk: int, kind: str):
+    """A published round as the quarterly update document: accessible PDF or DOCX."""
+    if kind not in _FILE_TYPES:
+        raise Http404
+    try:
+        action_plan = plan_selectors.plan_get(slug=slug)
+        document, round_ = plan_selectors.plan_round_document(plan=action_plan, round_id=pk)
+    except (ActionPlan.DoesNotExist, UpdateRound.DoesNotExist):
+        raise Http404 from None
+    content_type, build = _FILE_TYPES[kind]
+    data = cache.get_or_set(
+        f"feedback:plan-round:{round_.pk}:{kind}", lambda: build(document), _FILE_CACHE_SECONDS
+    )
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = (
+        f'attachment; filename="{action_plan.slug}-update-{round_.pk}.{kind}"'
+    )
+    return response
 
 
 def commitment(request, slug: str, number: str):

@@ -337,5 +337,14 @@ def meeting_you_said(request, slug: str):
 
 def series_you_said(request, slug: str):
     series = get_object_or_404(Series, slug=slug)
-    page = selectors.you_said_we_did_series(series=series, theme_id=_theme_id(request))
-    return render(request, "feedback/public/you_said_series.html", {"series": series, **page})
+    theme_id = _theme_id(request)
+    page = selectors.you_said_we_did_series(
+        series=series, theme_id=theme_id, page=request.GET.get("page")
+    )
+    # The page links keep the theme chosen.
+    query = f"theme={theme_id}&" if theme_id else ""
+    return render(
+        request,
+        "feedback/public/you_said_series.html",
+        {"series": series, "query": query, **page},
+    )

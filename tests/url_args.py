@@ -176,6 +176,7 @@ for _name in (
     "staff_report_publication",
     "staff_responses",
     "staff_responses_publication",
+    "staff_prereading",
 ):
     URL_KWARGS[f"feedback:{_name}"] = _staff_meeting
 for _name in ("staff_response_edit", "staff_response_publication", "staff_response_delete"):
@@ -341,3 +342,4 @@ for _name in ("staff_round", "staff_round_publish", "staff_round_ask"):
     URL_KWARGS[f"feedback:{_name}"] = _round
 URL_KWARGS["feedback:staff_update_write"] = _round_commitment
 URL_KWARGS["feedback:staff_commitment"] = _commitment
+URL_KWARGS["feedback:staff_commitment_links"] = _commitment

@@ -420,6 +420,10 @@ CELERY_BEAT_SCHEDULE["feedback.notify_responses_published"] = {
     "task": "feedback.notify_responses_published",
     "schedule": 600.0,
 }
+CELERY_BEAT_SCHEDULE["feedback.notify_rounds_published"] = {
+    "task": "feedback.notify_rounds_published",
+    "schedule": 600.0,
+}
 # Raw survey answers and equality answers past their retention period are deleted, daily.
 CELERY_BEAT_SCHEDULE["feedback.survey_retention"] = {
     "task": "feedback.survey_retention",

@@ -6,6 +6,7 @@
 - survey: the post-meeting survey and session feedback (responses, answers, equality answers).
 - chat_import: an online meeting's chat or poll export between dry run and import.
 - plan: the action plan (chapters, commitments, rating scale, quarterly update rounds).
+- prereading: the next meeting's pre-reading, assembled, edited and published.
 - responses: responses owed (owners, their replies, each response's history).
 """
 
@@ -26,6 +27,9 @@ from feedback.models.plan import (
     CommitmentUpdate,
     Rating,
     UpdateRound,
+)
+from feedback.models.prereading import (
+    PreReading,
 )
 from feedback.models.questions import (
     QuestionTemplate,
@@ -63,6 +67,7 @@ __all__ = [
     "Owner",
     "OwnerReply",
     "Point",
+    "PreReading",
     "PointRevision",
     "Publishable",
     "QuestionTemplate",

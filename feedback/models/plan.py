@@ -121,6 +121,9 @@ class UpdateRound(models.Model):
     # {"<commitment id>": [stage, ...]}: the reminders and escalations sent for updates still
     # missing in this round (feedback.reminders), read and written under the round's row lock.
     reminders_sent = models.JSONField(default=dict, blank=True)
+    # When the people who consented were told the round is published (feedback.notifications),
+    # set under the round's row lock so the notice goes once.
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["period_end", "id"]

@@ -37,6 +37,7 @@ from feedback.selectors.record import (
     meeting_record_summary,
     meeting_report_published,
     responses_published,
+    series_place_holders,
 )
 from feedback.selectors.report import (
     meeting_report_as_document,
@@ -70,6 +71,7 @@ __all__ = [
     "ModerationFilters",
     "meeting_known_names",
     "meeting_place_holders",
+    "series_place_holders",
     "meeting_points_publishable",
     "meeting_question_texts",
     "meeting_record_public_get",

@@ -5,7 +5,11 @@ commitments or rounds there are."""
 from collections import Counter
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from django.utils.formats import date_format
 
+from feedback.documents.model import Document
+from feedback.documents.plan import PlanChapter, PlanRating, PlanUpdate, plan_update_document
 from feedback.models import (
     ActionPlan,
     Chapter,
@@ -15,6 +19,7 @@ from feedback.models import (
     Response,
     UpdateRound,
 )
+from feedback.selectors.report import report_language
 
 
 def plan_get(*, slug: str) -> ActionPlan:
@@ -79,3 +84,45 @@ def commitment_timeline(*, plan: ActionPlan, number: str) -> dict:
     )
     said = [r for r in commitment.responses.all() if r.is_published()]
     return {"commitment": commitment, "updates": updates, "said": said}
+
+
+def _plan_rating(rating: Rating) -> PlanRating:
+    return PlanRating(code=rating.code, label=rating.label, meaning=rating.meaning)
+
+
+def plan_round_document(*, plan: ActionPlan, round_id: int) -> tuple[Document, UpdateRound]:
+    """A published round as the quarterly update document: its chapters in order, each with the
+    commitments updated in that round (the wording of the time), and the counts by rating.
+    Three queries. Raises UpdateRound.DoesNotExist for a round not published (or not the plan's)."""
+    round_ = UpdateRound.objects.get(plan=plan, pk=round_id, published_at__isnull=False)
+    ratings = tuple(_plan_rating(r) for r in Rating.objects.all())
+    updates = (
+        CommitmentUpdate.objects.filter(round=round_)
+        .select_related("rating", "commitment__chapter")
+        .order_by("commitment__chapter_id", "commitment__order", "commitment_id")
+    )
+    chapters: dict[int, tuple] = {}
+    for update in updates:
+        chapter = update.commitment.chapter
+        entry = chapters.setdefault(chapter.pk, (chapter, []))
+        entry[1].append(
+            PlanUpdate(
+                number=update.commitment.number,
+                wording=update.wording,
+                status_text=update.status_text,
+                rating=_plan_rating(update.rating),
+            )
+        )
+    document = plan_update_document(
+        plan_title=plan.title,
+        round_title=round_.title,
+        published_on=date_format(timezone.localtime(round_.published_at), "j F Y"),
+        chapters=tuple(
+            PlanChapter(number=chapter.number, title=chapter.title, updates=tuple(items))
+            for chapter, items in chapters.values()
+        ),
+        ratings=ratings,
+        language=report_language(),
+        summary=plan.summary,
+    )
+    return document, round_

@@ -5,6 +5,7 @@ import datetime as _dt
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from engage.models import Stakeholder
 from events.enums import MeetingStatus, RegistrationStatus
 from events.models import Meeting, Registration
 from feedback.models.record import MeetingReport, Response, published_q
@@ -60,5 +61,18 @@ def meeting_place_holders(*, meeting_id: int) -> QuerySet:
         .filter(stakeholder__anonymised_at__isnull=True)
         .exclude(stakeholder__email="")
         .select_related("stakeholder")
+        .order_by("pk")
+    )
+
+
+def series_place_holders(*, series_id: int) -> QuerySet:
+    """The stakeholders who held a place at any meeting of the series (as meeting_place_holders:
+    confirmed or checked in; live, with an address), each once."""
+    held = Registration.objects.filter(meeting__series_id=series_id).filter(
+        Q(status=RegistrationStatus.CONFIRMED) | Q(attended_at__isnull=False)
+    )
+    return (
+        Stakeholder.objects.filter(pk__in=held.values("stakeholder_id"), anonymised_at__isnull=True)
+        .exclude(email="")
         .order_by("pk")
     )

@@ -3,14 +3,17 @@ and the public "you said, we did" pages with their counts."""
 
 import datetime as _dt
 from collections import Counter
+from typing import NamedTuple
 
+from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from events.enums import MeetingStatus
 from events.models import Meeting, Series
 from feedback.enums import RESPONSE_CLOSED, ReplyDecision, ResponseStatus
-from feedback.models import Owner, OwnerReply, Response, ResponseEvent, published_q
+from feedback.models import Owner, OwnerReply, Response, ResponseEvent, Theme, published_q
 
 # Without a next meeting on the calendar, an answer is owed this long after the meeting.
 DUE_WITHOUT_NEXT_MEETING = _dt.timedelta(weeks=4)
@@ -133,11 +136,30 @@ def you_said_we_did_meeting(
     }
 
 
+class _Summary(NamedTuple):
+    """What the series page's counts and filter read of every response."""
+
+    pk: int
+    status: str
+    responded_at: _dt.datetime | None
+    meeting_id: int
+    theme_id: int | None
+
+
+# Responses per page of the series page: the counts cover every response, the list one page.
+SERIES_PAGE_SIZE = 50
+
+
 def you_said_we_did_series(
-    *, series: Series, theme_id: int | None = None, now: _dt.datetime | None = None
+    *,
+    series: Series,
+    theme_id: int | None = None,
+    page: int | str | None = 1,
+    now: _dt.datetime | None = None,
 ) -> dict:
-    """Every published response of the series' meetings, grouped by meeting, with counts. The
-    "before the next meeting" count takes each meeting's own next one. Fixed number of queries."""
+    """The published responses of the series' meetings, one page of them grouped by meeting,
+    with counts over them all. The "before the next meeting" count takes each meeting's own
+    next one. Fixed number of queries; an out-of-range page gives the last."""
     now = now or timezone.now()
     meetings = list(
         Meeting.objects.filter(series=series)
@@ -148,8 +170,20 @@ def you_said_we_did_series(
         m.pk: (meetings[i + 1].start if i + 1 < len(meetings) else None)
         for i, m in enumerate(meetings)
     }
-    rows = list(_public_rows(now).filter(meeting__in=[m.pk for m in meetings]))
-    themes = _themes(rows)
+    # Every row is counted but only a page is shown: the counts read a few columns of each,
+    # the page reads its 50 whole (texts and all).
+    rows = [
+        _Summary(*values)
+        for values in _public_rows(now)
+        .filter(meeting__in=[m.pk for m in meetings])
+        .select_related(None)
+        .values_list("pk", "status", "responded_at", "meeting_id", "theme_id")
+    ]
+    themes = list(
+        Theme.objects.filter(pk__in={row.theme_id for row in rows if row.theme_id}).order_by(
+            Lower("name"), "pk"
+        )
+    )
     shown = [row for row in rows if theme_id is None or row.theme_id == theme_id]
     on_time = sum(
         1
@@ -162,12 +196,28 @@ def you_said_we_did_series(
     )
     counts = _counts(shown, next_start=None)
     counts["answered_on_time"] = on_time
+    # Rendering hundreds of cards was the page's cost, not the query: one page is drawn.
+    page_obj = Paginator(shown, SERIES_PAGE_SIZE).get_page(page)
+    whole = {
+        row.pk: row
+        for row in _public_rows(now).filter(pk__in=[row.pk for row in page_obj.object_list])
+    }
+    page_obj.object_list = [whole[row.pk] for row in page_obj.object_list if row.pk in whole]
     groups = []
     for meeting in meetings:
-        items = [row for row in shown if row.meeting_id == meeting.pk]
+        items = [row for row in page_obj.object_list if row.meeting_id == meeting.pk]
         if items:
             groups.append({"meeting": meeting, "responses": items})
-    return {"groups": groups, "counts": counts, "themes": themes, "theme_id": theme_id}
+    return {
+        "groups": groups,
+        "counts": counts,
+        "themes": themes,
+        "theme_id": theme_id,
+        "page": page_obj,
+        "page_range": list(
+            page_obj.paginator.get_elided_page_range(page_obj.number, on_each_side=1, on_ends=1)
+        ),
+    }
 
 
 def _themes(rows: list[Response]) -> list:

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from engage import links
 from engage.importers.columns import header_key
@@ -31,6 +32,7 @@ from feedback.models import (
     Rating,
     UpdateRound,
 )
+from feedback.tasks import notify_round_task
 
 logger = logging.getLogger(__name__)
 
@@ -410,7 +412,9 @@ def update_write(
 
 def round_publish(*, round_id: int, actor) -> UpdateRound:
     """Publish a round: its updates appear on the public plan and commitment pages and can no
-    longer change. Raises ValidationError when it is published already or has no updates."""
+    longer change. Side effects: after commit, queues feedback.notify_round, which tells the
+    consenting registrants of the plan's series once (beat retries if the broker is away).
+    Raises ValidationError when it is published already or has no updates."""
     with transaction.atomic():
         round_ = UpdateRound.objects.select_for_update().get(pk=round_id)
         if round_.published_at is not None:
@@ -420,8 +424,17 @@ def round_publish(*, round_id: int, actor) -> UpdateRound:
         round_.published_at = timezone.now()
         round_.published_by = _user(actor)
         round_.save(update_fields=["published_at", "published_by"])
+        transaction.on_commit(lambda: _queue_round_notice(round_id))
     logger.info("round published", extra={"round_id": round_id, "actor_id": _actor_id(actor)})
     return round_
+
+
+def _queue_round_notice(round_id: int) -> None:
+    try:
+        notify_round_task.delay(round_id)
+    except (KombuOperationalError, OSError):
+        # notified_at is still empty: the beat job announces it when the broker is back.
+        logger.warning("round notice not queued; beat will send it", extra={"round_id": round_id})
 
 
 # --- Owners asked for their updates (the same signed links as responses owed) --------------

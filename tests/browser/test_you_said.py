@@ -128,9 +128,24 @@ def test_plan_and_commitment_pages_on_a_phone(live_server, phone):
         plan_services.round_publish(round_id=round_.pk, actor=None)
 
     phone.goto(live_server.url + plan.get_absolute_url())
+    assert phone.get_by_role("link", name="2021/22 Q2 update, accessible PDF").is_visible()
     check_page(phone)
     phone.get_by_role("link", name="Commitment 1.1").click()
     phone.wait_for_url("**/1.1/")
     assert phone.get_by_text("2021/22 Q1 progress.").is_visible()
     assert phone.get_by_text("In progress and on track").first.is_visible()
+    check_page(phone)
+
+
+def test_series_page_pagination_on_a_phone(live_server, phone):
+    series, meeting, _theme, _ = _past_meeting()
+    published = timezone.now() - dt.timedelta(days=1)
+    for n in range(60):
+        ResponseFactory(meeting=meeting, you_said=f"Point {n}", publish_at=published)
+
+    phone.goto(live_server.url + reverse("feedback:series_you_said", kwargs={"slug": series.slug}))
+    phone.get_by_role("link", name="Next page").click()
+    phone.wait_for_url("**page=2")
+
+    assert phone.get_by_role("link", name="Page 2").get_attribute("aria-current") == "page"
     check_page(phone)

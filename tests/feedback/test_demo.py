@@ -121,3 +121,19 @@ def test_demo_has_responses_in_every_status_and_two_quarters_of_the_plan(capsys,
     assert statuses == set(ResponseStatus.values)
     assert plan.rounds.filter(published_at__isnull=False).count() == 2
     assert client.get(plan.get_absolute_url()).status_code == 200
+
+
+@pytest.mark.django_db
+def test_demo_has_the_upcoming_meetings_pre_reading_and_announces_no_old_round(capsys):
+    import datetime as dt
+
+    from feedback.models import PreReading
+    from feedback.notifications import rounds_published_notify_due
+
+    call_command("demo")
+
+    prereading = PreReading.objects.get(meeting__slug="next-public-review")
+    assert prereading.publish_at == prereading.meeting.start - dt.timedelta(days=14)
+    assert "## What changed in the action plan" in prereading.outline
+    assert prereading.document["sections"][0]["heading"] == "What changed in the action plan"
+    assert rounds_published_notify_due() == 0

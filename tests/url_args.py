@@ -132,6 +132,7 @@ for _name in (
     "staff_meeting_publish",
     "staff_meeting_cancel",
     "staff_meeting_copy",
+    "staff_agenda_shift",
     "staff_session_create",
     "staff_documents",
     "staff_reservations",
@@ -144,6 +145,7 @@ for _name in (
 ):
     URL_KWARGS[f"events:{_name}"] = _staff_meeting
 URL_KWARGS["events:checkin"] = _checkin_meeting
+URL_KWARGS["events:checkin_walk_in"] = _checkin_meeting
 URL_KWARGS["events:staff_session_edit"] = _staff_session
 URL_KWARGS["events:staff_session_delete"] = _staff_session
 URL_KWARGS["events:staff_question_create"] = _staff_session

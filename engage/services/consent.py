@@ -42,8 +42,13 @@ def _consent_append(
     only_if_changed: bool,
 ) -> ConsentRecord | None:
     purpose = _purpose(purpose)
-    if method in (ConsentMethod.PHONE, ConsentMethod.PAPER) and recorded_by is None:
-        raise ValidationError(_("A phone or paper consent needs the staff member who recorded it."))
+    if (
+        method in (ConsentMethod.PHONE, ConsentMethod.PAPER, ConsentMethod.IN_PERSON)
+        and recorded_by is None
+    ):
+        raise ValidationError(
+            _("A phone, paper or in-person consent needs the staff member who recorded it.")
+        )
     if method == ConsentMethod.IMPORT and import_batch is None:
         raise ValidationError(_("An imported consent needs its import batch."))
     # The person's row is the lock: concurrent changes for one person queue here, so "latest by

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from engage import rights
 from engage.enums import AuditAction, ConsentMethod
 from engage.models import AuditLog, ConsentRecord, Stakeholder
 from events import services
@@ -70,6 +71,8 @@ def test_a_new_walk_in_is_created_checked_in_and_their_consent_recorded_in_perso
     )
     assert audit.detail["consents"] == ["meeting-invitations"]
     assert "Amara" not in str(audit.detail)
+    registrations = rights.subject_access_collect(stakeholder=person)["Meeting registrations"]
+    assert registrations[0]["added_at_the_door"] is True
 
 
 def test_a_known_address_finds_the_record_and_leaves_it_as_it_is(engagement_team):

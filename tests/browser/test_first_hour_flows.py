@@ -1,4 +1,5 @@
-"""Adding a walk-in at the door on a facilitator's phone, checked by axe-core at 360 px."""
+"""At 360 px, checked by axe-core: adding a walk-in at the door on a facilitator's phone, and a
+guest's two-step registration."""
 
 import pytest
 from django.urls import reverse
@@ -42,3 +43,30 @@ def test_facilitator_adds_a_walk_in_to_a_full_meeting_on_a_phone(
     assert ConsentRecord.objects.get(stakeholder=registration.stakeholder).method == (
         ConsentMethod.IN_PERSON
     )
+
+
+def test_a_guest_registers_in_two_steps_on_a_phone(live_server, phone, consent_purposes):
+    from tests.events.test_views_public import _code_from_outbox
+
+    meeting = MeetingFactory(title="Spring review")
+    SessionFactory(meeting=meeting, title="Transport and streets")
+
+    phone.goto(live_server.url + reverse("events:register", kwargs={"slug": meeting.slug}))
+    check_page(phone)
+    phone.get_by_role("button", name="Continue").click()
+    phone.get_by_role("heading", name="There is a problem").wait_for()
+    check_page(phone)
+    phone.get_by_label("Your email address").fill("kofi@example.org")
+    phone.get_by_label("First name").fill("Kofi")
+    phone.get_by_label("Last name").fill("Asante")
+    phone.get_by_label("Transport and streets").check()
+    phone.get_by_role("button", name="Continue").click()
+    phone.wait_for_url("**/register/code/")
+    check_page(phone)
+    phone.get_by_label("The six-digit code").fill(_code_from_outbox())
+    phone.get_by_role("button", name="Continue").click()
+    phone.get_by_role("heading", name="You are registered").wait_for()
+
+    check_page(phone)
+    registration = Registration.objects.get(stakeholder__email="kofi@example.org")
+    assert registration.breakout.title == "Transport and streets"

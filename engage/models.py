@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -457,6 +458,12 @@ class OutboundEmail(models.Model):
 
     class Meta:
         ordering = ["-queued_at", "-id"]
+        indexes = [
+            # Erasure and subject access find the emails sent to an address before it had a
+            # stakeholder (sign-in and registration codes) by `to_email__iexact`, which
+            # PostgreSQL compiles to UPPER(to_email): this index answers it without a scan.
+            models.Index(Upper("to_email"), name="outboundemail_to_upper"),
+        ]
 
 
 class EmailEvent(models.Model):

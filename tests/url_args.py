@@ -343,3 +343,16 @@ for _name in ("staff_round", "staff_round_publish", "staff_round_ask"):
     URL_KWARGS[f"feedback:{_name}"] = _round
 URL_KWARGS["feedback:staff_update_write"] = _round_commitment
 URL_KWARGS["feedback:staff_commitment"] = _commitment
+
+
+def _privacy_draft() -> dict:
+    from engage.models import PrivacyNotice
+
+    draft = PrivacyNotice.objects.create(
+        version="2099-01", title="Privacy notice", lawful_basis="Public task.", published_at=None
+    )
+    return {"pk": draft.pk}
+
+
+URL_KWARGS["engage:staff_privacy_notice_edit"] = _privacy_draft
+URL_KWARGS["engage:staff_privacy_notice_publish"] = _privacy_draft

@@ -3,13 +3,13 @@ ledger as given in person at the meeting, checked in at once even when the meeti
 holding no place the waiting list is owed."""
 
 import pytest
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from engage import rights
 from engage.enums import AuditAction, ConsentMethod
 from engage.models import AuditLog, ConsentRecord, Stakeholder
+from engage.privacy import privacy_notice_version_current
 from events import services
 from events.enums import MeetingStatus, RegistrationStatus
 from events.models import Registration
@@ -58,7 +58,7 @@ def test_a_new_walk_in_is_created_checked_in_and_their_consent_recorded_in_perso
         engagement_team,
     )
     assert record.wording == invitations.wording
-    assert record.privacy_notice_version == settings.ENGAGE_PRIVACY_NOTICE_VERSION
+    assert record.privacy_notice_version == privacy_notice_version_current()
     assert record.evidence == {
         "source": services.walk_ins.walk_in_source(meeting),
         "meeting_id": meeting.pk,

@@ -8,7 +8,7 @@ and leave its email owed in its row. Then the broker is started again, and the b
 per owed email, the time from the broker's return to the email's `sent_at`, the stand-in SES
 having accepted it.
 
-    .venv/bin/python bench/broker_down.py            # 20 registrations + 20 sign-in codes
+    .venv/bin/python bench/broker_down.py            # 10 registrations + 10 sign-in codes
     .venv/bin/python bench/broker_down.py --quick    # 5 + 5
 
 Target (issue 13): every owed email sent within a minute of the broker returning. The beat sweep
@@ -173,7 +173,9 @@ def main() -> int:
     from tests.standin_ses import StandInSES
 
     args = arg_parser(__doc__.splitlines()[0]).parse_args()
-    count = 5 if args.quick else 20
+    # Per phase, `count` registrations and `count` sign-in codes; more from one address trips the
+    # sign-in rate limit (429), which is right, and which this bench is not about.
+    count = 5 if args.quick else 10
     port = free_port()
     broker = f"redis://127.0.0.1:{port}/0"
     with bench_database("engage_bench_broker_down") as database_url:
@@ -239,7 +241,7 @@ def main() -> int:
             "median_return_to_sent_s": round(median(recovery), 2) if recovery else None,
             "max_return_to_sent_s": round(max(recovery), 2) if recovery else None,
             "within_target": bool(recovery)
-            and len(recovery) == 2 * count
+            and len(recovery) == len(owed) == 2 * count
             and max(recovery) <= TARGET_SECONDS,
         },
         "target_s": TARGET_SECONDS,

@@ -44,6 +44,8 @@ class ConsentMethod(models.TextChoices):
     EMAIL = "email", _("Email")
     PHONE = "phone", _("Phone")
     PAPER = "paper", _("Paper")
+    # Asked face to face by staff, at a meeting's door (a walk-in): evidence names the meeting.
+    IN_PERSON = "in_person", _("In person")
     IMPORT = "import", _("Import")
     UNSUBSCRIBE = "unsubscribe", _("One-click unsubscribe")
     ESP = "esp", _("Unsubscribe reported by the mail provider")

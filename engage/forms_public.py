@@ -86,3 +86,29 @@ class SuppressionAddForm(Form):
         required=False,
         help_text=_("For example: asked by phone on 3 March never to be emailed."),
     )
+
+
+class PrivacyNoticeDraftForm(Form):
+    """A new version of the privacy notice, as a draft until it is published."""
+
+    version = forms.CharField(
+        label=_("Version label"),
+        max_length=40,
+        help_text=_(
+            "For example 2027-03. Consents cite it, so it cannot be changed once published."
+        ),
+    )
+    title = forms.CharField(label=_("Title"), max_length=200, initial=_("Privacy notice"))
+    lawful_basis = forms.CharField(
+        label=_("Lawful basis"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Why we may hold the data at all, in the words the notice uses."),
+    )
+    text = forms.CharField(
+        label=_("Text of the notice"),
+        widget=forms.Textarea(attrs={"rows": 20}),
+        help_text=_(
+            "Start each section with its heading on a line of its own beginning with ## and a "
+            "space; leave a blank line between paragraphs."
+        ),
+    )

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -262,11 +263,14 @@ class ConsentRecord(models.Model):
 
 class PrivacyNotice(models.Model):
     """One version of the privacy notice, its exact words kept for good: consents cite the
-    version a person was shown, so a change of wording is a new version, never an edit."""
+    version a person was shown, so a change of wording is a new version, never an edit.
+
+    A draft (no `published_at`) may be edited; publishing it is its last change, and the latest
+    published version is the current one (engage.privacy)."""
 
     version = models.CharField(max_length=40, unique=True)
     title = models.CharField(max_length=200)
-    published_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
     # Why we may hold the data at all (public task, consent, explicit consent for special
     # category data), in the words the notice used.
     lawful_basis = models.TextField()
@@ -280,7 +284,11 @@ class PrivacyNotice(models.Model):
         return self.version
 
     def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("force_insert"):
+        if (
+            self.pk is not None
+            and not kwargs.get("force_insert")
+            and PrivacyNotice.objects.filter(pk=self.pk, published_at__isnull=False).exists()
+        ):
             raise ValidationError("A privacy notice is never edited: publish a new version")
         super().save(*args, **kwargs)
 
@@ -457,6 +465,12 @@ class OutboundEmail(models.Model):
 
     class Meta:
         ordering = ["-queued_at", "-id"]
+        indexes = [
+            # Erasure and subject access find the emails sent to an address before it had a
+            # stakeholder (sign-in and registration codes) by `to_email__iexact`, which
+            # PostgreSQL compiles to UPPER(to_email): this index answers it without a scan.
+            models.Index(Upper("to_email"), name="outboundemail_to_upper"),
+        ]
 
 
 class EmailEvent(models.Model):

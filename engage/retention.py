@@ -26,6 +26,7 @@ from engage import links
 from engage.enums import AuditAction, ConsentAction, ConsentMethod, EmailStatus
 from engage.mail.services import email_queue
 from engage.models import AuditLog, ConsentRecord, EmailEvent, OutboundEmail, Stakeholder
+from engage.privacy import privacy_notice_version_current
 from engage.rights import outbox_files_delete
 from engage.services import consent_give
 
@@ -184,7 +185,7 @@ def consents_lapse(*, stakeholder_id: int, now: datetime | None = None) -> int:
                 at=now,
                 method=ConsentMethod.LAPSE,
                 wording=record.purpose.wording,
-                privacy_notice_version=settings.ENGAGE_PRIVACY_NOTICE_VERSION,
+                privacy_notice_version=privacy_notice_version_current(),
                 evidence={
                     "renewal_asked_at": person.consent_renewal_asked_at.isoformat(),
                     "last_activity_at": person.last_seen.isoformat(),

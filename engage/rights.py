@@ -164,6 +164,18 @@ def outbox_files_delete(email_ids: list[int]) -> int:
     return removed
 
 
+def _holds(value, address: str) -> bool:
+    """Whether a decoded session value holds the address, at any depth (a guest's pending code
+    keeps it inside a dict, beside the form they filled in)."""
+    if isinstance(value, str):
+        return value.strip().lower() == address
+    if isinstance(value, dict):
+        return any(_holds(v, address) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_holds(v, address) for v in value)
+    return False
+
+
 def _sessions_delete_holding(email: str) -> int:
     """End every stored session that holds this address (a guest's checked email, say).
 
@@ -176,8 +188,7 @@ def _sessions_delete_holding(email: str) -> int:
     store_class = import_module(settings.SESSION_ENGINE).SessionStore
     removed = 0
     for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
-        values = session.get_decoded().values()
-        if any(isinstance(v, str) and v.strip().lower() == address for v in values):
+        if _holds(session.get_decoded(), address):
             store_class(session_key=session.session_key).delete()  # the cached copy goes too
             removed += 1
     return removed

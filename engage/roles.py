@@ -57,6 +57,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "engage.delete_suppression",
         "engage.change_consentpurpose",
         "engage.add_consentpurpose",
+        "engage.view_privacynotice",
+        "engage.add_privacynotice",
+        "engage.change_privacynotice",
         "events.delete_meeting",
     ],
 }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from engage import views, views_public, views_rights, views_staff
+from engage import views, views_privacy, views_public, views_rights, views_staff
 
 app_name = "engage"
 
@@ -26,6 +26,19 @@ urlpatterns = [
         name="suppression_remove",
     ),
     path("staff/audit/", views_rights.audit_log, name="audit_log"),
+    # Privacy notice versions (administrators).
+    path("staff/privacy/", views_privacy.privacy_notice_list, name="staff_privacy_notices"),
+    path("staff/privacy/new/", views_privacy.privacy_notice_draft, name="staff_privacy_notice_new"),
+    path(
+        "staff/privacy/<int:pk>/edit/",
+        views_privacy.privacy_notice_draft,
+        name="staff_privacy_notice_edit",
+    ),
+    path(
+        "staff/privacy/<int:pk>/publish/",
+        views_privacy.privacy_notice_publish,
+        name="staff_privacy_notice_publish",
+    ),
     path(
         "staff/stakeholders/<int:pk>/subject-access/",
         views_rights.stakeholder_subject_access,

@@ -1,6 +1,5 @@
 """Public pages: join the list (double opt-in), preferences, one-click unsubscribe."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -245,7 +244,7 @@ def privacy_notice(request, version: str | None = None):
     notice = privacy.privacy_notice_get(version) if version else privacy.privacy_notice_current()
     if notice is None:
         raise Http404("No such privacy notice")
-    current = notice.version == settings.ENGAGE_PRIVACY_NOTICE_VERSION
+    current = notice.version == privacy.privacy_notice_version_current()
     return render(
         request,
         "engage/public/privacy_notice.html",

@@ -210,3 +210,23 @@ class RegistrationForm(Form):
             attendee_list_ok=bool(data.get("attendee_list_ok")),
             join_stakeholder_list=bool(data.get("join_stakeholder_list")),
         )
+
+
+class GuestRegistrationForm(RegistrationForm):
+    """The whole registration on one page for a guest whose address is not yet checked: the
+    address comes first, and the code emailed to it confirms the registration."""
+
+    guest_email = forms.EmailField(
+        label=_("Your email address"),
+        max_length=254,
+        help_text=_(
+            "We will email you a six-digit code to check it is yours. Your registration is made "
+            "when you enter it."
+        ),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "inputmode": "email"}),
+    )
+    field_order = ["guest_email"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, email="", **kwargs)
+        self.order_fields(["guest_email"])

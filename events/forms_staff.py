@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from engage.enums import AreaKind, Role
 from engage.forms_base import Form, ModelForm
-from engage.models import Area
+from engage.models import Area, ConsentPurpose
 from engage.roles import ROLE_GROUP_NAMES
 from events.enums import MeetingStatus, PanelQuestionStatus, RegistrationStatus
 from events.models import AreaReservation, DiscussionQuestion, Meeting, Session
@@ -249,4 +249,49 @@ class AttendanceImportForm(Form):
 class MeetingListFilterForm(Form):
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("Any status")), *MeetingStatus.choices]
+    )
+
+
+class _PurposeChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        # The exact words the ledger stores, read out to the person at the door.
+        return obj.wording
+
+
+class WalkInForm(Form):
+    """A walk-in at the check-in page: who they are, and the consents they give on the spot."""
+
+    email = forms.EmailField(
+        label=_("Email address"),
+        max_length=254,
+        help_text=_("If we already know this address, their record is used and kept as it is."),
+    )
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    area = forms.ModelChoiceField(
+        label=_("Area (optional)"),
+        queryset=Area.objects.all(),
+        required=False,
+        empty_label=_("Not given"),
+    )
+    purposes = _PurposeChoiceField(
+        label=_("What they agree to"),
+        queryset=ConsentPurpose.objects.filter(active=True),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Read each one out and tick only those they agree to. They can come without "
+            "agreeing to any."
+        ),
+    )
+
+
+class AgendaShiftForm(Form):
+    """The offer after a meeting moved: move every session by the meeting's start delta."""
+
+    minutes = forms.IntegerField(
+        label=_("Minutes to move the agenda by"),
+        min_value=-24 * 60,
+        max_value=24 * 60,
+        widget=forms.HiddenInput,
     )

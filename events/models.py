@@ -221,6 +221,9 @@ class Registration(models.Model):
     offered_at = models.DateTimeField(null=True, blank=True)
     offer_expires_at = models.DateTimeField(null=True, blank=True)
     attended_at = models.DateTimeField(null=True, blank=True)
+    # Added at the door by staff: counts toward attendance but holds none of the capacity, so a
+    # walk-in never takes a place the waiting list is owed.
+    walk_in = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     # Scheduled-send markers: set under a row lock so each reminder goes once.

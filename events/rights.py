@@ -24,6 +24,7 @@ def _collect(stakeholder) -> dict[str, list[dict]]:
             "registered_at": r.created_at,
             "cancelled_at": r.cancelled_at,
             "attended_at": r.attended_at,
+            "added_at_the_door": r.walk_in,
             "breakouts_chosen": "; ".join(s.title for s in r.breakout_preferences.all()),
             "waiting_list_position": r.waitlist_position,
             "place_offered_at": r.offered_at,

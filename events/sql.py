@@ -30,7 +30,7 @@ def _column(model, name: str) -> str:
 
 @functools.cache
 def _places_sql(holding_count: int) -> str:
-    """Rows of kind "a", per area: places held; one row "w": whether anyone waits, the last
+    """Rows of kind "a", per area: places held (walk-ins hold none); one row "w": whether anyone waits, the last
     waiting-list position given, whether the stakeholder is registered; kind "r": a reservation
     still held, with its places; kind "b": a breakout, with its confirmed registrations, its order
     and its capacity.
@@ -46,7 +46,8 @@ def _places_sql(holding_count: int) -> str:
     holding = ", ".join(f"%(holding_{index})s" for index in range(holding_count))
     return (
         f"SELECT 'a', {area}, COUNT(*), 0, NULL, 0, 0 FROM {registrations}"  # noqa: S608
-        f" WHERE {meeting} = %(meeting)s AND {status} IN ({holding}) GROUP BY {area}"
+        f" WHERE {meeting} = %(meeting)s AND {status} IN ({holding})"
+        f" AND {_column(Registration, 'walk_in')} = %(not_walk_in)s GROUP BY {area}"
         " UNION ALL SELECT 'w', NULL, 0,"
         f" CASE WHEN EXISTS (SELECT 1 FROM {registrations}"
         f" WHERE {meeting} = %(meeting)s AND {status} = %(waitlisted)s) THEN 1 ELSE 0 END,"
@@ -88,6 +89,7 @@ def places_rows(
         "now": connection.ops.adapt_datetimefield_value(now),
         "waitlisted": RegistrationStatus.WAITLISTED.value,
         "confirmed": RegistrationStatus.CONFIRMED.value,
+        "not_walk_in": False,
         "breakout": SessionKind.BREAKOUT.value,
         **{f"holding_{index}": str(value) for index, value in enumerate(holding)},
     }

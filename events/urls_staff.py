@@ -2,11 +2,16 @@
 
 from django.urls import path
 
-from events import views_facilitator, views_staff
+from events import views_agenda, views_facilitator, views_staff
 
 urlpatterns = [
     path("facilitate/", views_facilitator.facilitator_home, name="facilitator_home"),
     path("facilitate/meetings/<int:pk>/check-in/", views_facilitator.checkin, name="checkin"),
+    path(
+        "facilitate/meetings/<int:pk>/check-in/walk-in/",
+        views_facilitator.walk_in,
+        name="checkin_walk_in",
+    ),
     path("staff/meetings/", views_staff.meeting_list, name="staff_meeting_list"),
     path("staff/meetings/new/", views_staff.meeting_create, name="staff_meeting_create"),
     path("staff/meetings/<int:pk>/", views_staff.meeting_detail, name="staff_meeting_detail"),
@@ -18,6 +23,11 @@ urlpatterns = [
     ),
     path(
         "staff/meetings/<int:pk>/cancel/", views_staff.meeting_cancel, name="staff_meeting_cancel"
+    ),
+    path(
+        "staff/meetings/<int:pk>/agenda/shift/",
+        views_agenda.agenda_shift,
+        name="staff_agenda_shift",
     ),
     path("staff/meetings/<int:pk>/copy/", views_staff.meeting_copy, name="staff_meeting_copy"),
     path(

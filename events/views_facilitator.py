@@ -13,11 +13,13 @@ from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from engage.enums import AuditAction
 from engage.permissions import permission_required
 from engage.services import audit_log
 from events import selectors, services
+from events.forms_staff import WalkInForm
 from events.models import Meeting, Registration
 
 
@@ -102,3 +104,38 @@ def _checkin_post(request, meeting: Meeting):
     if q:
         url += "?" + urlencode({"q": q})
     return redirect(url + f"#r{registration.pk}")
+
+
+@permission_required("events.checkin_meeting")
+@require_http_methods(["GET", "POST"])
+def walk_in(request, pk: int):
+    """Add someone who arrived without a place, and check them in at once."""
+    meeting = _meeting_for_checkin(request, pk)
+    form = WalkInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            outcome = services.registration_walk_in(
+                meeting_id=meeting.pk,
+                walk_in=services.WalkIn(
+                    email=data["email"],
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    area_id=data["area"].pk if data["area"] else None,
+                    purpose_ids=tuple(p.pk for p in data["purposes"]),
+                ),
+                actor=request.user,
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            name = f"{data['first_name']} {data['last_name']}".strip()
+            if outcome.had_place:
+                text = _("%(name)s already had a place and is checked in.")
+            else:
+                text = _("%(name)s is added as a walk-in and checked in.")
+            messages.success(request, text % {"name": name})
+            url = reverse("events:checkin", args=[meeting.pk])
+            return redirect(url + f"#r{outcome.registration.pk}")
+    return render(request, "events/facilitate/walk_in.html", {"meeting": meeting, "form": form})

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -14,12 +14,14 @@ from engage.models import Stakeholder
 from engage.normalise import normalise_email
 from events import selectors, services
 from events.enums import MeetingFormat, MeetingStatus, RegistrationStatus
-from events.forms import CodeForm, EmailForm, RegistrationForm
+from events.forms import CodeForm, EmailForm, GuestRegistrationForm, RegistrationForm
 from events.models import Meeting, Registration, Series
 
 # Session keys: the email a guest proved with a code, and the code challenge in flight.
 VERIFIED_EMAIL = "events_verified_email"
 CODE_CHALLENGE = "events_code_challenge"
+# A verified guest's form, kept for the one redirect back to it when its breakout filled up.
+REGISTRATION_DRAFT = "events_registration_draft"
 MAX_CODE_ATTEMPTS = 5
 
 
@@ -202,7 +204,8 @@ def register(request, slug):
         return _closed(request, meeting, refusal)
     email = _visitor_email(request)
     if not email:
-        return redirect("events:register_email", slug=meeting.slug)
+        return _register_guest(request, meeting)
+    draft = request.session.pop(REGISTRATION_DRAFT, None)
     if request.method == "POST":
         # A submission skips what only drawing the page needs (who the visitor already is,
         # places left per breakout): registration_create finds the person and a repeat itself,
@@ -249,6 +252,11 @@ def register(request, slug):
         form = RegistrationForm(request.POST, **form_kwargs)
         if form.is_valid() and refused_breakout:
             form.add_error("breakout_preferences", refused_breakout)
+    elif draft is not None:
+        # Back from the code page: the breakout chosen there filled up before the code came.
+        form = RegistrationForm(QueryDict(draft["data"]), **form_kwargs)
+        if form.is_valid():
+            form.add_error("breakout_preferences", draft["error"])
     else:
         initial = {}
         if stakeholder is not None:
@@ -270,6 +278,70 @@ def register(request, slug):
             "places": selectors.meeting_places(meeting=meeting),
         },
     )
+
+
+def _register_guest(request, meeting):
+    """A guest registers on one page; the code emailed to their address then confirms it."""
+    form = GuestRegistrationForm(
+        request.POST or None,
+        breakouts=selectors.breakouts_with_room(meeting=meeting),
+        access_needs_retention_days=meeting.access_needs_retention_days,
+    )
+    if request.method == "POST" and form.is_valid():
+        address = form.cleaned_data["guest_email"]
+        try:
+            challenge = services.registration_email_code_send(meeting=meeting, email=address)
+        except services.RegistrationRefused as refused:
+            form.add_error("guest_email", refused.message)
+        else:
+            data = request.POST.copy()
+            for name in ("csrfmiddlewaretoken", "guest_email"):
+                data.pop(name, None)
+            # Kept in the session only until the code is entered (or refused for good): the
+            # registration is made from it then, and nothing about the guest is stored before.
+            request.session[CODE_CHALLENGE] = {
+                "challenge": challenge,
+                "email": address,
+                "attempts": 0,
+                "meeting": meeting.pk,
+                "form": data.urlencode(),
+            }
+            return redirect("events:register_code", slug=meeting.slug)
+    return render(
+        request,
+        "events/public/register.html",
+        {
+            "meeting": meeting,
+            "form": form,
+            "email": None,
+            "places": selectors.meeting_places(meeting=meeting),
+        },
+    )
+
+
+def _register_from_code(request, meeting, *, email: str, data: str):
+    """The registration a guest filled in before their code, made now the address is proved."""
+    chosen = QueryDict(data).getlist("breakout_preferences")
+    form = RegistrationForm(
+        QueryDict(data),
+        breakouts=selectors.breakouts_for_choice(meeting=meeting) if chosen else [],
+        email=email,
+        for_checking=True,
+    )
+    if not form.is_valid():
+        return redirect("events:register", slug=meeting.slug)
+    try:
+        outcome = services.registration_create(
+            meeting_id=meeting.pk, details=form.details(), user=request.user, **_client(request)
+        )
+    except services.RegistrationRefused as refused:
+        if refused.code != "breakout_full":
+            return _closed(request, meeting, refused)
+        request.session[REGISTRATION_DRAFT] = {"data": data, "error": refused.message}
+        return redirect("events:register", slug=meeting.slug)
+    if not outcome.created:
+        messages.info(request, _("You are already registered for this meeting."))
+    return redirect("events:registration_detail", token=outcome.registration.token)
 
 
 @never_cache
@@ -311,6 +383,8 @@ def register_code(request, slug):
         if pending["attempts"] >= MAX_CODE_ATTEMPTS:
             del request.session[CODE_CHALLENGE]
             messages.error(request, _("Too many wrong codes. Please ask for a new one."))
+            if pending.get("form") is not None:
+                return redirect("events:register", slug=meeting.slug)
             return redirect("events:register_email", slug=meeting.slug)
         try:
             email = services.registration_email_code_check(
@@ -318,17 +392,26 @@ def register_code(request, slug):
             )
         except services.RegistrationRefused as refused:
             pending["attempts"] += 1
+            if refused.code == "code_expired" and pending.get("form"):
+                pending["form"] = ""  # the details kept for a code that can no longer come
             request.session[CODE_CHALLENGE] = pending
             form.add_error("code", refused.message)
         else:
             del request.session[CODE_CHALLENGE]
             request.session.cycle_key()
             request.session[VERIFIED_EMAIL] = email
+            if pending.get("form") is not None and pending.get("meeting") == meeting.pk:
+                return _register_from_code(request, meeting, email=email, data=pending["form"])
             return redirect("events:register", slug=meeting.slug)
     return render(
         request,
         "events/public/register_code.html",
-        {"meeting": meeting, "form": form, "email": pending["email"]},
+        {
+            "meeting": meeting,
+            "form": form,
+            "email": pending["email"],
+            "one_page": pending.get("form") is not None,
+        },
     )
 
 

@@ -126,6 +126,12 @@ def meeting_edit(request, pk: int):
                         )
                     },
                 )
+                if "start" in changes:
+                    # The offer: move the whole agenda by as much as the meeting's start moved.
+                    old, new = changes["start"]
+                    minutes = int((new - old).total_seconds() // 60)
+                    url = reverse("events:staff_agenda_shift", args=[pk])
+                    return redirect(f"{url}?minutes={minutes}")
             return _detail(pk)
     return render(request, "events/staff/meeting_form.html", {"form": form, "meeting": meeting})
 

@@ -132,6 +132,7 @@ for _name in (
     "staff_meeting_publish",
     "staff_meeting_cancel",
     "staff_meeting_copy",
+    "staff_agenda_shift",
     "staff_session_create",
     "staff_documents",
     "staff_reservations",
@@ -144,6 +145,7 @@ for _name in (
 ):
     URL_KWARGS[f"events:{_name}"] = _staff_meeting
 URL_KWARGS["events:checkin"] = _checkin_meeting
+URL_KWARGS["events:checkin_walk_in"] = _checkin_meeting
 URL_KWARGS["events:staff_session_edit"] = _staff_session
 URL_KWARGS["events:staff_session_delete"] = _staff_session
 URL_KWARGS["events:staff_question_create"] = _staff_session
@@ -343,3 +345,16 @@ for _name in ("staff_round", "staff_round_publish", "staff_round_ask"):
 URL_KWARGS["feedback:staff_update_write"] = _round_commitment
 URL_KWARGS["feedback:staff_commitment"] = _commitment
 URL_KWARGS["feedback:staff_commitment_links"] = _commitment
+
+
+def _privacy_draft() -> dict:
+    from engage.models import PrivacyNotice
+
+    draft = PrivacyNotice.objects.create(
+        version="2099-01", title="Privacy notice", lawful_basis="Public task.", published_at=None
+    )
+    return {"pk": draft.pk}
+
+
+URL_KWARGS["engage:staff_privacy_notice_edit"] = _privacy_draft
+URL_KWARGS["engage:staff_privacy_notice_publish"] = _privacy_draft

@@ -15,7 +15,6 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
@@ -43,6 +42,7 @@ from engage.models import (
     Stakeholder,
     Tag,
 )
+from engage.privacy import privacy_notice_version_current
 from engage.selectors import stakeholder_filter_choices_forget
 from engage.services import audit_log
 
@@ -430,7 +430,7 @@ def stakeholders_import(
             % {"columns": ", ".join(report.consent_columns)}
         )
     options.privacy_notice_version = (
-        options.privacy_notice_version or settings.ENGAGE_PRIVACY_NOTICE_VERSION
+        options.privacy_notice_version or privacy_notice_version_current()
     )
     purposes = {
         p.pk: p for p in ConsentPurpose.objects.filter(slug__in=report.consent_columns.values())

@@ -5,7 +5,8 @@
 - `stakeholders`: adding and editing a person, their organisations and tags;
 - `consent`: the consent ledger and the suppression list;
 - `signup`: joining the list by double opt-in;
-- `segments`: saved stakeholder filters.
+- `segments`: saved stakeholder filters;
+- `privacy`: drafting and publishing versions of the privacy notice.
 
 Callers import the package (`from engage import services`, `from engage.services import audit_log`):
 everything they use is named here.
@@ -20,6 +21,12 @@ from engage.services.consent import (
     consent_withdraw,
     suppression_add,
     suppression_remove,
+)
+from engage.services.privacy import (
+    privacy_notice_draft_save,
+    privacy_notice_publish,
+    privacy_notice_sections,
+    privacy_notice_text,
 )
 from engage.services.segments import segment_create, segment_delete, segment_update
 from engage.services.signup import (
@@ -39,6 +46,10 @@ from engage.services.stakeholders import (
 )
 
 __all__ = [
+    "privacy_notice_draft_save",
+    "privacy_notice_publish",
+    "privacy_notice_sections",
+    "privacy_notice_text",
     "AREAS_FILE",
     "SIGNUP_REQUESTS_PER_ADDRESS_PER_DAY",
     "SignupLinkInvalid",

@@ -2,7 +2,6 @@
 
 import logging
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -12,6 +11,7 @@ from django.utils.translation import gettext as _
 from engage.enums import AuditAction, ConsentAction, ConsentMethod, LawfulBasis, SuppressionReason
 from engage.models import ConsentPurpose, ConsentRecord, Stakeholder, Suppression
 from engage.normalise import normalise_email
+from engage.privacy import privacy_notice_version_current
 from engage.selectors import stakeholder_consents
 from engage.services.audit import audit_log
 
@@ -42,8 +42,13 @@ def _consent_append(
     only_if_changed: bool,
 ) -> ConsentRecord | None:
     purpose = _purpose(purpose)
-    if method in (ConsentMethod.PHONE, ConsentMethod.PAPER) and recorded_by is None:
-        raise ValidationError(_("A phone or paper consent needs the staff member who recorded it."))
+    if (
+        method in (ConsentMethod.PHONE, ConsentMethod.PAPER, ConsentMethod.IN_PERSON)
+        and recorded_by is None
+    ):
+        raise ValidationError(
+            _("A phone, paper or in-person consent needs the staff member who recorded it.")
+        )
     if method == ConsentMethod.IMPORT and import_batch is None:
         raise ValidationError(_("An imported consent needs its import batch."))
     # The person's row is the lock: concurrent changes for one person queue here, so "latest by
@@ -73,7 +78,7 @@ def _consent_append(
         at=now,
         method=method,
         wording=purpose.wording if wording is None else wording,
-        privacy_notice_version=privacy_notice_version or settings.ENGAGE_PRIVACY_NOTICE_VERSION,
+        privacy_notice_version=privacy_notice_version or privacy_notice_version_current(),
         ip_address=ip_address or None,
         user_agent=(user_agent or "")[:400],
         recorded_by=recorded_by,

@@ -23,6 +23,7 @@ from engage.models import (
     Tag,
 )
 from engage.normalise import normalise_email
+from engage.privacy import privacy_notice_version_current
 from engage.services.consent import consent_set
 from engage.services.stakeholders import stakeholder_create, stakeholder_update
 
@@ -76,7 +77,7 @@ def signup_request(
             "interest_ids": list(interest_ids),
             # The exact words shown on the form, so the ledger stores what the person saw.
             "consents": [{"slug": p.slug, "wording": p.wording} for p in purposes],
-            "privacy_notice_version": settings.ENGAGE_PRIVACY_NOTICE_VERSION,
+            "privacy_notice_version": privacy_notice_version_current(),
             "ip_address": ip_address,
             "user_agent": (user_agent or "")[:400],
         },

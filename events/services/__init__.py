@@ -9,6 +9,7 @@ Every write about events goes through a function of this package, one module per
 - `meetings`: create, edit, publish, cancel, copy; area reservations; panel questions;
 - `sessions`: the agenda, facilitators, discussion questions, moving people between breakouts;
 - `documents`: pre-reading;
+- `walk_ins`: adding and checking in someone who arrives without a place;
 - `attendance`: check-in, the attendance import, the registrations export, missed areas;
 - `campaigns`: invitation campaigns and their fan-out.
 
@@ -78,6 +79,7 @@ from events.services.sessions import (
     SESSION_NOTICE_FIELDS,
     discussion_question_create,
     discussion_question_delete,
+    meeting_agenda_shift,
     registration_move,
     session_create,
     session_delete,
@@ -85,6 +87,7 @@ from events.services.sessions import (
     session_update,
 )
 from events.services.waitlist import registration_promote, registrations_expire_offers
+from events.services.walk_ins import WalkIn, WalkInOutcome, registration_walk_in
 
 __all__ = [
     "DOCUMENT_TYPES",
@@ -101,6 +104,8 @@ __all__ = [
     "RegistrationDetails",
     "RegistrationOutcome",
     "RegistrationRefused",
+    "WalkIn",
+    "WalkInOutcome",
     "area_reservation_delete",
     "area_reservation_set",
     "attendance_import",
@@ -120,6 +125,7 @@ __all__ = [
     "document_delete",
     "document_validate_upload",
     "invitation_link",
+    "meeting_agenda_shift",
     "meeting_cancel",
     "meeting_copy",
     "meeting_create",
@@ -137,6 +143,7 @@ __all__ = [
     "registration_promote",
     "registration_refusal",
     "registration_repeat",
+    "registration_walk_in",
     "registrations_expire_offers",
     "registrations_export_csv",
     "registrations_wipe_access_requirements",

@@ -163,8 +163,7 @@ def breakout_choose(*, places: Places, preference_ids: list[int], strict: bool) 
 
 def places_taken(meeting: Meeting) -> int:
     return Registration.objects.filter(
-        meeting=meeting,
-        status__in=HOLDING_STATUSES,
+        meeting=meeting, status__in=HOLDING_STATUSES, walk_in=False
     ).count()
 
 

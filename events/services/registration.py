@@ -79,7 +79,11 @@ def _consents_give(
             )
 
 
-def _stakeholder_for_registration(*, details: RegistrationDetails, user):
+def stakeholder_for_registration(
+    *, details: RegistrationDetails, user, source: str = "Meeting registration"
+):
+    """The person registering, found by their account or normalised email, else created with
+    `source`; blank names and area are filled from `details`. Caller is in a transaction."""
     stakeholder = None
     if user is not None and user.is_authenticated:
         stakeholder = Stakeholder.objects.filter(user=user, anonymised_at__isnull=True).first()
@@ -93,7 +97,7 @@ def _stakeholder_for_registration(*, details: RegistrationDetails, user):
             first_name=details.first_name,
             last_name=details.last_name,
             area_id=details.area_id,
-            source="Meeting registration",
+            source=source,
             last_activity_at=timezone.now(),
             user=(
                 user
@@ -168,7 +172,7 @@ def registration_create(
             # queues every registration for the meeting, so it is held only to count and
             # allocate. A refusal, or finding the person already registered, rolls all of this
             # back with the rest.
-            stakeholder = _stakeholder_for_registration(details=details, user=user)
+            stakeholder = stakeholder_for_registration(details=details, user=user)
             _consents_give(
                 stakeholder=stakeholder,
                 purpose_slugs=[slug for slug, given in consents.items() if given],

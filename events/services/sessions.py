@@ -227,3 +227,54 @@ def registration_move(*, registration_id: int, breakout_id: int | None, actor) -
         detail={"breakout_id": breakout_id},
     )
     return registration
+
+
+@transaction.atomic
+def meeting_agenda_shift(*, meeting_id: int, minutes: int, actor) -> list[Session]:
+    """Move every session of a meeting by `minutes` (after the meeting itself moved), all or none.
+
+    The meeting row is locked, then its sessions, so an edit of one session cannot interleave.
+    Raises ValidationError, changing nothing, when a session would then fall outside the meeting's
+    times, or for a cancelled meeting. Side effects: each session's start and end; for a draft or
+    published meeting, each moved session's notice through events.notices.session_changed_notify
+    (its facilitators, and for a published meeting the registrants it concerns), as a session
+    edit sends it. No calendar SEQUENCE changes: a session's times are in no calendar file (the
+    registrants' entry is the meeting's own, already updated by the meeting's change). Returns the
+    moved sessions.
+    """
+    meeting = Meeting.objects.select_for_update(of=("self",)).get(pk=meeting_id)
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise ValidationError(_("A cancelled meeting cannot be changed."))
+    if not minutes:
+        return []
+    delta = datetime.timedelta(minutes=minutes)
+    sessions = list(
+        Session.objects.select_for_update().filter(meeting=meeting).order_by("start", "order", "id")
+    )
+    outside = []
+    for session in sessions:
+        session.start += delta
+        session.end += delta
+        if session.start < meeting.start or session.end > meeting.end:
+            outside.append(session.title)
+    if outside:
+        raise ValidationError(
+            _(
+                "Moving the agenda by %(minutes)s minutes would put these sessions outside the "
+                "meeting's times: %(sessions)s. Change the meeting's end first, or edit the "
+                "sessions one by one."
+            )
+            % {"minutes": minutes, "sessions": "; ".join(outside)}
+        )
+    Session.objects.bulk_update(sessions, ["start", "end"])
+    now = timezone.now()
+    if meeting.status in (MeetingStatus.DRAFT, MeetingStatus.PUBLISHED):
+        for session in sessions:
+            notices.session_changed_notify(
+                session_id=session.pk, fields=["start", "end"], changed_at=now
+            )
+    logger.info(
+        "agenda shifted",
+        extra={"meeting_id": meeting_id, "minutes": minutes, "actor_id": actor_id(actor)},
+    )
+    return sessions

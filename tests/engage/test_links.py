@@ -81,8 +81,9 @@ def test_only_a_registration_link_proves_who_registers(client, person, purpose):
     client.get(url + "?t=" + _token(person, links.REGISTER, path=url))
     accepted = client.get(url)
 
-    assert refused.status_code == 302  # sent to enter an email and get a code
-    assert refused.url == reverse("events:register_email", kwargs={"slug": meeting.slug})
+    assert refused.status_code == 200  # the guest form: an address to be proved by a code
+    assert "guest_email" in refused.context["form"].fields
+    assert refused.context["form"].initial == {}
     assert accepted.status_code == 200
     assert accepted.context["form"].initial["first_name"] == "Ada"
 

@@ -122,3 +122,54 @@ def test_the_readable_page_uses_labels_and_local_times_with_gmt_or_bst(engagemen
     assert "Last activity at" in html
     assert "last_activity_at" not in html
     assert "2026-01-15T" not in html
+
+
+def test_the_address_lookup_reads_an_index_not_the_whole_email_table():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, OutboundEmail._meta.db_table)
+    assert constraints["outboundemail_to_upper"]["index"]
+    if connection.vendor == "postgresql":
+        query = rights._emails_of(StakeholderFactory(email="Mary.Seacole@example.org"))
+        sql, params = query.query.sql_with_params()
+        with connection.cursor() as cursor:
+            # Too few rows for the planner to prefer an index on its own: forbid the scan, so
+            # the plan shows whether the index can answer the lookup at all.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = " ".join(row[0] for row in cursor.fetchall())
+        assert "outboundemail_to_upper" in plan
+
+
+def test_erasure_finds_emails_to_the_address_written_in_any_case(engagement_team):
+    person = StakeholderFactory(email="mary.seacole@example.org")
+    shouted = email_queue_rendered(
+        to_email="MARY.SEACOLE@EXAMPLE.ORG", template="events/register_code", subject="C", text="1"
+    )
+    other = email_queue_rendered(
+        to_email="mary.seacole@example.net", template="events/register_code", subject="C", text="2"
+    )
+
+    rights.stakeholder_erase(stakeholder=person, actor=engagement_team)
+
+    assert OutboundEmail.objects.get(pk=shouted.pk).to_email == ""
+    assert OutboundEmail.objects.get(pk=other.pk).to_email == "mary.seacole@example.net"
+
+
+def test_erasure_ends_a_session_holding_a_guests_pending_code_and_form(engagement_team, settings):
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    person = StakeholderFactory(email="grace@example.org")
+    guest = SessionStore()
+    guest["events_code_challenge"] = {
+        "email": "Grace@example.org",
+        "form": "first_name=Grace&access_requirements=Hearing+loop",
+    }
+    guest.create()
+
+    rights.stakeholder_erase(stakeholder=person, actor=engagement_team)
+
+    assert not Session.objects.filter(session_key=guest.session_key).exists()

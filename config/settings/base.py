@@ -412,6 +412,10 @@ CELERY_BEAT_SCHEDULE["events.meeting_changes_fan_out_due"] = {
 }
 # The meeting record (feedback): a published summary report, and newly published responses, are
 # announced to the people who held a place, once (notified_at on the row, set under a lock).
+CELERY_BEAT_SCHEDULE["feedback.points_personal_data_sweep"] = {
+    "task": "feedback.points_personal_data_sweep",
+    "schedule": 60.0,
+}
 CELERY_BEAT_SCHEDULE["feedback.notify_report_published"] = {
     "task": "feedback.notify_report_published",
     "schedule": 600.0,

@@ -4,7 +4,7 @@ a point's history, and the publishable points the summary report reads."""
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from engage.enums import Role
 from engage.roles import ROLE_GROUP_NAMES
@@ -100,6 +100,8 @@ def moderation_list(*, meeting_id: int, filters: ModerationFilters) -> QuerySet[
             "withheld_reason",
             "pii_flags",
             "pii_open",
+            "pii_checked_at",
+            "updated_at",
             "merged_into_id",
             "question__text",
             "session__title",
@@ -110,10 +112,14 @@ def moderation_list(*, meeting_id: int, filters: ModerationFilters) -> QuerySet[
 
 
 def moderation_counts(*, meeting_id: int) -> dict[str, int]:
-    """How many points wait, are flagged, approved, withheld or merged: one query."""
+    """How many points wait, are flagged, approved, withheld or merged, and how many are not yet
+    checked for personal data: one query."""
     live = Q(merged_into__isnull=True)
     return meeting_points(meeting_id=meeting_id).aggregate(
         all=Count("id"),
+        unchecked=Count(
+            "id", filter=Q(pii_checked_at__isnull=True) | Q(pii_checked_at__lt=F("updated_at"))
+        ),
         pending=Count("id", filter=live & Q(moderation=ModerationState.PENDING)),
         flagged=Count("id", filter=live & Q(pii_open__gt=0)),
         approved=Count("id", filter=live & Q(moderation=ModerationState.APPROVED)),

@@ -3,7 +3,8 @@ queue in the browser may send any of them more than once.
 
 A point's key is made in the browser. Adding is insert-or-return-existing on the key's unique
 constraint (never check-then-insert), so a resend, even two at once, saves one point. Each change
-writes a PointRevision in the same transaction. Users appear in logs by id only.
+writes a PointRevision in the same transaction, and a point added or edited is checked for
+personal data by a task queued after commit. Users appear in logs by id only.
 """
 
 import logging
@@ -23,6 +24,7 @@ from feedback.enums import (
     PointSource,
 )
 from feedback.models import MeetingTheme, Point, PointRevision, SessionCapture, Theme
+from feedback.services.personal_data import points_personal_data_queue
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +167,7 @@ def point_capture(
                 updated_at=now,
             )
             _revision(point, action=PointAction.CREATED, by=author)
+            points_personal_data_queue([point.pk])
     except IntegrityError:
         # Two sends of one key at once: the other one won; return what it saved.
         existing = Point.objects.get(key=key)
@@ -220,6 +223,7 @@ def point_update(
             update_fields=["text", "verbatim", "weight", "theme", "updated_at", "moderation"]
         )
         _revision(point, action=PointAction.EDITED, by=author)
+        points_personal_data_queue([point.pk])
     logger.info("point edited", extra={"point_id": point.pk, "actor_id": author.pk})
     return point
 

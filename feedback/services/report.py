@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 def draft_rules() -> DraftRules:
     return DraftRules(
-        suppress_below=settings.FEEDBACK_REPORT_SUPPRESS_BELOW,
+        suppress_below=settings.ENGAGE_SMALL_NUMBER_THRESHOLD,
         recurring_min_questions=settings.FEEDBACK_REPORT_RECURRING_MIN_QUESTIONS,
         points_per_theme=settings.FEEDBACK_REPORT_POINTS_PER_THEME,
         untagged_per_question=settings.FEEDBACK_REPORT_UNTAGGED_PER_QUESTION,

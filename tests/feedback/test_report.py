@@ -215,7 +215,8 @@ def _captured(meeting):
     return help_q
 
 
-def test_the_draft_is_written_from_the_points_not_deleted(meeting):
+def test_the_draft_is_written_from_the_points_not_deleted(meeting, settings):
+    settings.ENGAGE_SMALL_NUMBER_THRESHOLD = 5
     _captured(meeting)
     areas = AreaFactory.create_batch(6)
     for area in areas:

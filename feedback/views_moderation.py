@@ -7,7 +7,6 @@ yet; more than that are shown as not yet checked, and the task or the beat sweep
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -65,8 +64,8 @@ def moderation(request, pk: int):
         question_text=form.question_text(),
         theme=data.get("theme") or "",
     )
-    page = Paginator(selectors.moderation_list(meeting_id=pk, filters=filters), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    page = selectors.moderation_page(
+        meeting_id=pk, filters=filters, number=request.GET.get("page"), size=PAGE_SIZE
     )
     short: dict[int, str] = {}
     for point in page:

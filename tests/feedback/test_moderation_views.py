@@ -86,7 +86,7 @@ def test_the_list_takes_the_same_queries_for_any_number_of_points(
     )
     staff_client.get(_list_url(meeting))  # the session's first request loads what it caches
 
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         response = staff_client.get(_list_url(meeting))
 
     assert len(response.context["page"]) == min(2 * size, 25)

@@ -13,7 +13,15 @@ from feedback.services.personal_data import (
     points_check_personal_data_ids,
     points_personal_data_sweep,
 )
+from feedback.services.report_files import report_version_files_build
 from feedback.services.survey import survey_retention_run
+
+
+@shared_task(name="feedback.report_version_files", acks_late=True)
+def report_version_files_task(version_id: int) -> list[str]:
+    """Build and store the published version's PDF and DOCX. Queued after publishing, and by a
+    download that found its file missing; a version whose files are built is left alone."""
+    return report_version_files_build(version_id=version_id)
 
 
 @shared_task(name="feedback.points_check_personal_data", acks_late=True)

@@ -34,6 +34,7 @@ from feedback.models.record import (
     MeetingReport,
     Publishable,
     ReportVersion,
+    ReportVersionFile,
     Response,
     published_q,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "QuestionTemplate",
     "Rating",
     "ReportVersion",
+    "ReportVersionFile",
     "Response",
     "ResponseEvent",
     "SessionCapture",

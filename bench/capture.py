@@ -45,8 +45,9 @@ def application(environ, start_response):
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO feedback_point (key, question_id, session_id, author_id, source, text,"
-            " verbatim, weight, created_at, updated_at) VALUES (%s, %s, %s, %s, 'facilitator',"
-            " %s, false, 1, now(), now()) ON CONFLICT (key) DO NOTHING",
+            " verbatim, weight, created_at, updated_at, moderation, withheld_reason, pii_flags,"
+            " pii_open) VALUES (%s, %s, %s, %s, 'facilitator', %s, false, 1, now(), now(),"
+            " 'pending', '', '[]', 0) ON CONFLICT (key) DO NOTHING",
             [data["key"], data["question"], data["session"], data["author"], data["text"]],
         )
     start_response("201 Created", [("Content-Type", "application/json")])

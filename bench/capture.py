@@ -10,7 +10,8 @@ no session, no CSRF, no service) that lives in this file, not in the app: the fl
 
     .venv/bin/python bench/capture.py [--quick] [--workers 4] [--database engage_bench_capture]
 
-The servers' cache is Redis (BENCH_CACHE_URL, default redis://127.0.0.1:6379/12), as production.
+The servers' cache and Celery broker are Redis (BENCH_CACHE_URL, default redis://127.0.0.1:6379/12),
+as production; no worker takes the queued tasks.
 
 gunicorn loads `capture:application` from this file (bench/ on its path): the project's WSGI
 application with the one bare path in front of it.
@@ -44,8 +45,9 @@ def application(environ, start_response):
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO feedback_point (key, question_id, session_id, author_id, source, text,"
-            " verbatim, weight, created_at, updated_at) VALUES (%s, %s, %s, %s, 'facilitator',"
-            " %s, false, 1, now(), now()) ON CONFLICT (key) DO NOTHING",
+            " verbatim, weight, created_at, updated_at, moderation, withheld_reason, pii_flags,"
+            " pii_open) VALUES (%s, %s, %s, %s, 'facilitator', %s, false, 1, now(), now(),"
+            " 'pending', '', '[]', 0) ON CONFLICT (key) DO NOTHING",
             [data["key"], data["question"], data["session"], data["author"], data["text"]],
         )
     start_response("201 Created", [("Content-Type", "application/json")])
@@ -75,7 +77,9 @@ def _gunicorn(database_url: str, workers: int):
                 "warning",
             ],
             cwd=ROOT,
-            env=bench_env(database_url),
+            # Tasks go to a broker as in production (no worker here takes them): the capture
+            # endpoint queues each point's check for personal data after commit.
+            env=bench_env(database_url, CELERY_BROKER_URL=os.environ["REDIS_URL"]),
         )
         server = Server(url=f"http://127.0.0.1:{port}", process=process)
         try:

@@ -106,7 +106,9 @@ def migrate(database_url: str) -> None:
 
 @contextlib.contextmanager
 def bench_database(name: str, *, keep: bool = False) -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for one bench; dropped afterwards unless `keep`."""
+    """A fresh, migrated PostgreSQL database for one bench; dropped afterwards unless `keep`.
+    BENCH_DB_SUFFIX keeps the databases of several people benching on one server apart."""
+    name += os.environ.get("BENCH_DB_SUFFIX", "")
     url = create_database(name)
     try:
         migrate(url)

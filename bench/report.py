@@ -10,6 +10,8 @@ in from London's areas. Writes the draft from the points, publishes it, then tim
   page         GET the public record page
   pdf          building the tagged PDF of the published version (uncached)
   docx         building the DOCX of the published version
+  pdf download, docx download   GET the files as the public does: built by the task queued at
+               publishing (in this process: no broker, so tasks run at once) and served as stored
   csv          GET the points download (all rows)
 with the CPU time of each beside the wall clock (on a shared machine the wall clock carries
 other people's load), and the peak memory of each (tracemalloc, in a separate run so it does not slow the timings),
@@ -95,6 +97,7 @@ def seed(points: int) -> dict:
     from engage.services import areas_load
     from events.enums import MeetingStatus, SessionKind
     from events.models import DiscussionQuestion, Meeting, Registration, Session
+    from feedback.enums import ModerationState
     from feedback.models import Point
     from feedback.services import theme_for_meeting
 
@@ -140,6 +143,8 @@ def seed(points: int) -> dict:
                 weight=rng.choice((1, 1, 1, 2, 3)),
                 verbatim=rng.random() < 0.1,
                 theme=rng.choice(themes) if rng.random() < 0.7 else None,
+                # The report shows approved points only: as after the team's moderation.
+                moderation=ModerationState.APPROVED,
                 created_at=start + dt.timedelta(hours=1, seconds=n),
             )
         )
@@ -225,6 +230,15 @@ def main() -> int:
             response = client.get(page_url)
             assert response.status_code == 200, response.status_code
 
+        def file_download(kind):
+            url = reverse("feedback:meeting_report_file", kwargs={"slug": slug, "kind": kind})
+
+            def get():
+                response = client.get(url)
+                assert response.status_code == 200, response.status_code
+
+            return get
+
         def csv_download():
             response = client.get(csv_url)
             assert sum(len(chunk) for chunk in response.streaming_content) > 0
@@ -237,6 +251,8 @@ def main() -> int:
             "page": page,
             "pdf": lambda: document_pdf(document),
             "docx": lambda: document_docx(document),
+            "pdf download": file_download("pdf"),
+            "docx download": file_download("docx"),
             "csv": csv_download,
         }
         for fn in scenarios.values():  # warm templates, fonts, the ORM

@@ -80,6 +80,8 @@ class PointAction(models.TextChoices):
     THEMED = "themed", _("Theme changed")
     MERGED = "merged", _("Merged into another point")
     MERGED_IN = "merged_in", _("Another point merged into this one")
+    # A person's erasure removed their name from the point and its history (which name is not kept).
+    ERASURE_REDACTED = "erasure_redacted", _("A name removed when a person's data was erased")
 
 
 class ModerationState(models.TextChoices):

@@ -72,20 +72,6 @@ class _FeedbackForm(Form):
                 )
         return data
 
-    def error_summary(self) -> list[tuple[str, str]]:
-        """(anchor, message) for the error summary at the top of the page."""
-        items = []
-        for name, errors in self.errors.items():
-            if name == forms.forms.NON_FIELD_ERRORS:
-                anchor = self.first_field_anchor()
-            else:
-                field = self[name]
-                anchor = field.auto_id + (
-                    "_0" if isinstance(field.field.widget, forms.RadioSelect) else ""
-                )
-            items.extend((anchor, message) for message in errors)
-        return items
-
     def first_field_anchor(self) -> str:
         first = next(iter(self.fields))
         field = self[first]

@@ -11,7 +11,32 @@ from feedback.notifications import (
     rounds_published_notify_due,
     surveys_send_due,
 )
+from feedback.services.personal_data import (
+    points_check_personal_data_ids,
+    points_personal_data_sweep,
+)
+from feedback.services.report_files import report_version_files_build
 from feedback.services.survey import survey_retention_run
+
+
+@shared_task(name="feedback.report_version_files", acks_late=True)
+def report_version_files_task(version_id: int) -> list[str]:
+    """Build and store the published version's PDF and DOCX. Queued after publishing, and by a
+    download that found its file missing; a version whose files are built is left alone."""
+    return report_version_files_build(version_id=version_id)
+
+
+@shared_task(name="feedback.points_check_personal_data", acks_late=True)
+def points_check_personal_data_task(point_ids: list[int]) -> int:
+    """Check the points for personal data and store their flags (those already up to date are
+    left alone). Queued after commit when points are captured, edited or imported."""
+    return points_check_personal_data_ids(point_ids=point_ids)
+
+
+@shared_task(name="feedback.points_personal_data_sweep", acks_late=True)
+def points_personal_data_sweep_task() -> int:
+    """Beat job: check the points whose check was lost (broker away, worker killed)."""
+    return points_personal_data_sweep()
 
 
 @shared_task(name="feedback.notify_report", acks_late=True)

@@ -1,7 +1,6 @@
 """Public pages of the feedback app: a meeting's record (the published summary report and the
 responses), and the report's downloads: accessible PDF, DOCX, and its points as CSV."""
 
-from django.core.cache import cache
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -10,13 +9,12 @@ from events.models import Meeting
 from feedback import selectors
 from feedback.documents import DOCX_TYPE, document_docx, document_pdf
 from feedback.documents.points_csv import points_csv_lines
+from feedback.services.report_files import report_version_file
 
 _TYPES = {
     "pdf": ("application/pdf", document_pdf),
     "docx": (DOCX_TYPE, document_docx),
 }
-# A published version never changes, so its files are made once per cache lifetime.
-_FILE_CACHE_SECONDS = 24 * 3600
 
 
 def _meeting(slug: str) -> Meeting:
@@ -46,7 +44,8 @@ def meeting_record(request, slug):
 
 @require_GET
 def report_file(request, slug, kind):
-    """The published report as an accessible PDF or as DOCX."""
+    """The published report as an accessible PDF or as DOCX, served as built after publishing;
+    a "being prepared" page while its build has not finished."""
     if kind not in _TYPES:
         raise Http404
     meeting = _meeting(slug)
@@ -55,12 +54,20 @@ def report_file(request, slug, kind):
         raise Http404
     document, version = published
     content_type, build = _TYPES[kind]
-    if version is not None:
-        data = cache.get_or_set(
-            f"feedback:report:{version.pk}:{kind}", lambda: build(document), _FILE_CACHE_SECONDS
-        )
-    else:
+    if version is None:
+        # A report published before versions existed: its title and summary, small to build.
         data = build(document)
+    else:
+        data = report_version_file(version_id=version.pk, kind=kind)
+    if data is None:
+        response = render(
+            request,
+            "feedback/public/report_preparing.html",
+            {"meeting": meeting, "kind": kind, "retry": request.get_full_path()},
+            status=202,
+        )
+        response["Retry-After"] = "10"
+        return response
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{meeting.slug}-report.{kind}"'
     return response

@@ -1,13 +1,12 @@
 """Staff moderation of a meeting's points before publication, and its themes page.
 Thin: parse, call one service or selector, render. For the engagement team and administrators.
 
-Opening the list first checks for personal data in points new or changed since their last check
-(a stored result, kept fresh here so no point is shown unchecked; one query when there is
-nothing new)."""
+Points are checked for personal data by a task after each capture, edit or import
+(feedback.services.personal_data). The list checks inline only the handful a task has not reached
+yet; more than that are shown as not yet checked, and the task or the beat sweep checks them."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -27,6 +26,9 @@ _EDIT = ("events.view_meeting", "events.change_meeting")
 # A page a moderator can work through; the filters find the rest.
 PAGE_SIZE = 25
 _SHORT = 80
+# Checked in the request when no more than this many are waiting for their task: a fraction of a
+# second. A whole import waiting is left to its task (seconds for thousands of points).
+INLINE_CHECK_MAX = 10
 
 
 def _back(request, meeting_pk: int):
@@ -47,7 +49,10 @@ def _flash(request, error: ValidationError) -> None:
 @permission_required(*_EDIT)
 def moderation(request, pk: int):
     meeting = get_object_or_404(Meeting, pk=pk)
-    services.points_check_personal_data(meeting=meeting)
+    counts = selectors.moderation_counts(meeting_id=pk)
+    if 0 < counts["unchecked"] <= INLINE_CHECK_MAX:
+        services.points_check_personal_data(meeting=meeting)
+        counts = selectors.moderation_counts(meeting_id=pk)
     form = ModerationFilterForm(
         request.GET or None,
         question_texts=selectors.meeting_question_texts(meeting_id=pk),
@@ -59,8 +64,8 @@ def moderation(request, pk: int):
         question_text=form.question_text(),
         theme=data.get("theme") or "",
     )
-    page = Paginator(selectors.moderation_list(meeting_id=pk, filters=filters), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    page = selectors.moderation_page(
+        meeting_id=pk, filters=filters, number=request.GET.get("page"), size=PAGE_SIZE
     )
     short: dict[int, str] = {}
     for point in page:
@@ -68,6 +73,7 @@ def moderation(request, pk: int):
         point.question_short = short.setdefault(
             point.question_id, text if len(text) <= _SHORT else text[: _SHORT - 1] + "…"
         )
+        point.unchecked = point.pii_checked_at is None or point.pii_checked_at < point.updated_at
         point.segments = selectors.text_segments(point.text, point.pii_flags)
         point.open_flags = [(i, f) for i, f in enumerate(point.pii_flags) if not f.get("dismissed")]
     query = request.GET.copy()
@@ -79,7 +85,7 @@ def moderation(request, pk: int):
             "meeting": meeting,
             "form": form,
             "page": page,
-            "counts": selectors.moderation_counts(meeting_id=pk),
+            "counts": counts,
             "query": query.urlencode(),
             "here": request.get_full_path(),
             # Built once, not per point: the page links to up to PAGE_SIZE points.
@@ -94,15 +100,15 @@ def moderation(request, pk: int):
 @require_POST
 def moderation_check(request, pk: int):
     meeting = get_object_or_404(Meeting, pk=pk)
-    checked = services.points_check_personal_data(meeting=meeting, only_unchecked=False)
+    queued = services.meeting_points_recheck(meeting=meeting)
     messages.success(
         request,
         ngettext(
-            "%(n)d point checked again for personal data.",
-            "%(n)d points checked again for personal data.",
-            checked,
+            "%(n)d point will be checked again for personal data in the next minute or so.",
+            "%(n)d points will be checked again for personal data in the next minute or so.",
+            queued,
         )
-        % {"n": checked},
+        % {"n": queued},
     )
     return _back(request, pk)
 

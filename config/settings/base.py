@@ -412,6 +412,10 @@ CELERY_BEAT_SCHEDULE["events.meeting_changes_fan_out_due"] = {
 }
 # The meeting record (feedback): a published summary report, and newly published responses, are
 # announced to the people who held a place, once (notified_at on the row, set under a lock).
+CELERY_BEAT_SCHEDULE["feedback.points_personal_data_sweep"] = {
+    "task": "feedback.points_personal_data_sweep",
+    "schedule": 60.0,
+}
 CELERY_BEAT_SCHEDULE["feedback.notify_report_published"] = {
     "task": "feedback.notify_report_published",
     "schedule": 600.0,
@@ -452,6 +456,8 @@ ENGAGE_IMPORT_MAX_XLSX_EXPANDED_BYTES = env.int(
 )
 # An import job's uploaded file and dry-run report (personal data) are deleted after this.
 ENGAGE_IMPORT_KEEP_HOURS = env.int("ENGAGE_IMPORT_KEEP_HOURS", default=24)
+# The one small-number threshold: a count of people below it is published as "fewer than N", in the
+# representation reports, the survey's results and the summary report's attendance alike.
 ENGAGE_SMALL_NUMBER_THRESHOLD = env.int("ENGAGE_SMALL_NUMBER_THRESHOLD", default=10)
 ENGAGE_WAITLIST_OFFER_HOURS = env.int("ENGAGE_WAITLIST_OFFER_HOURS", default=48)
 ENGAGE_PRIVACY_NOTICE_VERSION = env.str("ENGAGE_PRIVACY_NOTICE_VERSION", default="2026-11")
@@ -480,7 +486,6 @@ ENGAGE_LINK_SURVEY_DAYS = env.int("ENGAGE_LINK_SURVEY_DAYS", default=90)
 FEEDBACK_SURVEY_OPEN_DAYS = env.int("FEEDBACK_SURVEY_OPEN_DAYS", default=28)
 FEEDBACK_SURVEY_RETENTION_DAYS = env.int("FEEDBACK_SURVEY_RETENTION_DAYS", default=365)
 FEEDBACK_EQUALITY_RETENTION_DAYS = env.int("FEEDBACK_EQUALITY_RETENTION_DAYS", default=180)
-FEEDBACK_SMALL_NUMBER_THRESHOLD = env.int("FEEDBACK_SMALL_NUMBER_THRESHOLD", default=5)
 
 # --- Security defaults (hardened further in production) ---------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -540,7 +545,6 @@ LOGGING = {
 # The summary report's draft (feedback.documents.report): counts of people or areas below this are
 # shown as "fewer than N"; a theme raised under this many questions is recurring; how many points a
 # theme (and the untagged points of a question) shows before "…and N more".
-FEEDBACK_REPORT_SUPPRESS_BELOW = env.int("FEEDBACK_REPORT_SUPPRESS_BELOW", default=5)
 FEEDBACK_REPORT_RECURRING_MIN_QUESTIONS = 2
 FEEDBACK_REPORT_POINTS_PER_THEME = 3
 FEEDBACK_REPORT_UNTAGGED_PER_QUESTION = 10

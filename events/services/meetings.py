@@ -248,6 +248,7 @@ def meeting_copy(*, source_id: int, start, actor) -> Meeting:
                 session=copy,
                 text=q.text,
                 order=q.order,
+                answer_sources=list(q.answer_sources),
                 publish_at=_shift_wall_clock(q.publish_at, delta),
             )
             for q in session.questions.all()

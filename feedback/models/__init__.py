@@ -38,6 +38,7 @@ from feedback.models.record import (
     MeetingReport,
     Publishable,
     ReportVersion,
+    ReportVersionFile,
     Response,
     published_q,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "QuestionTemplate",
     "Rating",
     "ReportVersion",
+    "ReportVersionFile",
     "Response",
     "ResponseEvent",
     "SessionCapture",

@@ -2,11 +2,10 @@
 
 Personal data: a point holds what the room said, never who said it; facilitators are told not to
 write names (moderation flags any that slip in, feedback.pii). Its only link to a person is
-its author (a facilitator or staff user, never a stakeholder) and each PointRevision's `by`. The
-rights provider registry (engage.rights) is keyed by stakeholder, so points have nothing to give
-it: a user's own data is their account, and removing the account keeps the points (they are the
-community's words) with author and `by` set to null (on_delete=SET_NULL). Should stakeholders one
-day type their own points, a feedback provider must join the registry then.
+its author (a facilitator or staff user, never a stakeholder) and each PointRevision's `by`. A user's
+own data is their account, and removing the account keeps the points (they are the community's
+words) with author and `by` set to null (on_delete=SET_NULL). A stakeholder named in a point has
+that name removed from it and its history when they are erased (feedback.rights.points).
 
 Moderation (withhold with a reason, redact, merge duplicates, feedback.services.moderation)
 keeps its state on Point, each change a PointRevision so nothing vanishes silently;

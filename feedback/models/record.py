@@ -95,6 +95,22 @@ class ReportVersion(models.Model):
         return f"{self.report_id} v{self.number}"
 
 
+class ReportVersionFile(models.Model):
+    """A published version's download (its PDF or DOCX), built once by a task after publishing
+    (feedback.services.report_files) and served from here: the bytes in the database, beside the
+    version they were built from, so they go with it and need no file storage of their own."""
+
+    version = models.ForeignKey(ReportVersion, on_delete=models.CASCADE, related_name="files")
+    kind = models.CharField(max_length=8)  # "pdf" or "docx"
+    content = models.BinaryField()
+    built_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["version", "kind"], name="report_version_file_unique")
+        ]
+
+
 class Response(Publishable):
     """One "you said, we did" item: something raised at the meeting (a theme, a point, a panel
     question, a recommendation of an outside report) and the written response owed to it.

@@ -25,6 +25,7 @@ from feedback.selectors.moderation import (
     meeting_question_texts,
     moderation_counts,
     moderation_list,
+    moderation_page,
     point_history,
     text_segments,
 )
@@ -86,6 +87,7 @@ __all__ = [
     "meeting_themes",
     "moderation_counts",
     "moderation_list",
+    "moderation_page",
     "next_meeting",
     "owners_all",
     "point_as_dict",

@@ -155,7 +155,7 @@ def survey_open_days() -> int:
 
 
 def small_number_threshold() -> int:
-    return settings.FEEDBACK_SMALL_NUMBER_THRESHOLD
+    return settings.ENGAGE_SMALL_NUMBER_THRESHOLD
 
 
 def suppressed(count: int) -> str:

@@ -6,6 +6,7 @@
 - questions: question templates and the questions put to sessions.
 - capture: breakout capture (points, themes, a session's capture closing).
 - moderation: review before publication (approve, withhold, redact, edit, merge, theme).
+- personal_data: the check of points for personal data, run by a task after commit.
 - responses: responses owed (owners, their signed-link replies, approval, history).
 """
 
@@ -27,9 +28,14 @@ from feedback.services.moderation import (
     point_return,
     point_withhold,
     points_approve,
-    points_check_personal_data,
     points_merge,
     points_theme_set,
+)
+from feedback.services.personal_data import (
+    meeting_points_recheck,
+    points_check_personal_data,
+    points_check_personal_data_ids,
+    points_personal_data_sweep,
 )
 from feedback.services.questions import (
     question_template_create,
@@ -67,6 +73,7 @@ from feedback.services.responses import (
 __all__ = [
     "KeyConflict",
     "capture_is_closed",
+    "meeting_points_recheck",
     "meeting_report_create",
     "meeting_report_draft_generate",
     "meeting_report_publish",
@@ -88,7 +95,9 @@ __all__ = [
     "point_withhold",
     "points_approve",
     "points_check_personal_data",
+    "points_check_personal_data_ids",
     "points_merge",
+    "points_personal_data_sweep",
     "points_theme_set",
     "question_template_create",
     "response_assign",

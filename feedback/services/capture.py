@@ -3,7 +3,8 @@ queue in the browser may send any of them more than once.
 
 A point's key is made in the browser. Adding is insert-or-return-existing on the key's unique
 constraint (never check-then-insert), so a resend, even two at once, saves one point. Each change
-writes a PointRevision in the same transaction. Users appear in logs by id only.
+writes a PointRevision in the same transaction, and a point added or edited is checked for
+personal data by a task queued after commit. Users appear in logs by id only.
 """
 
 import logging
@@ -11,6 +12,7 @@ import uuid
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +25,7 @@ from feedback.enums import (
     PointSource,
 )
 from feedback.models import MeetingTheme, Point, PointRevision, SessionCapture, Theme
+from feedback.services.personal_data import points_personal_data_queue
 
 logger = logging.getLogger(__name__)
 
@@ -129,13 +132,29 @@ def point_capture(
     a point as keyed in from paper or a flip chart. With `session_id` (the page's session), a
     question of another session (or none) is a ValidationError.
     """
+    # One query for the question, whether the author facilitates its session and when its
+    # capture closed: this runs for every point a room sends, and every resend.
     question = (
-        DiscussionQuestion.objects.select_related("session__meeting").filter(pk=question_id).first()
+        DiscussionQuestion.objects.select_related("session__meeting")
+        .annotate(
+            author_facilitates=Exists(
+                Session.facilitators.through.objects.filter(
+                    session_id=OuterRef("session_id"), user_id=author.pk
+                )
+            ),
+            capture_closed_at=Subquery(
+                SessionCapture.objects.filter(session_id=OuterRef("session_id")).values(
+                    "closed_at"
+                )[:1]
+            ),
+        )
+        .filter(pk=question_id)
+        .first()
     )
     if question is None or (session_id is not None and question.session_id != session_id):
         raise ValidationError({"question": _("Choose a question of this session.")}, code="invalid")
     session = question.session
-    if not user_can_capture(user=author, session=session):
+    if not question.author_facilitates and not author.has_perm("events.change_meeting"):
         raise PermissionDenied
     if source not in PointSource.values:
         raise ValidationError({"source": _("Choose where the point came from.")}, code="invalid")
@@ -146,9 +165,9 @@ def point_capture(
     if existing is not None:
         # A resend: answered from what is saved, closed capture or not.
         return _same_author(existing, author=author, question_id=question_id), False
-    if capture_is_closed(session_id=session.pk):
-        raise _closed_error()
     now = timezone.now()
+    if question.capture_closed_at is not None and question.capture_closed_at <= now:
+        raise _closed_error()
     try:
         with transaction.atomic():
             point = Point.objects.create(
@@ -165,6 +184,7 @@ def point_capture(
                 updated_at=now,
             )
             _revision(point, action=PointAction.CREATED, by=author)
+            points_personal_data_queue([point.pk])
     except IntegrityError:
         # Two sends of one key at once: the other one won; return what it saved.
         existing = Point.objects.get(key=key)
@@ -220,6 +240,7 @@ def point_update(
             update_fields=["text", "verbatim", "weight", "theme", "updated_at", "moderation"]
         )
         _revision(point, action=PointAction.EDITED, by=author)
+        points_personal_data_queue([point.pk])
     logger.info("point edited", extra={"point_id": point.pk, "actor_id": author.pk})
     return point
 

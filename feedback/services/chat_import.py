@@ -22,6 +22,7 @@ from engage.importers.reading import ImportFileError, check_size, read_table
 from events.models import DiscussionQuestion
 from feedback.enums import POINT_TEXT_MAX, PointAction, PointSource
 from feedback.models import ChatImport, Point, PointRevision
+from feedback.services.personal_data import points_personal_data_queue
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +149,7 @@ def chat_import_dry_run(*, question_id: int, source: str, upload, actor) -> Chat
 def chat_import_commit(*, chat_import_id: int, actor) -> ChatImport:
     """Import the points a dry run accepted, once: a second commit changes nothing. The stored
     file is emptied afterwards (it may hold participants' names). Side effects: one Point and
-    one PointRevision per accepted row."""
+    one PointRevision per accepted row; their check for personal data queued after commit."""
     if not actor.has_perm("events.change_meeting"):
         raise PermissionDenied
     with transaction.atomic():
@@ -185,6 +186,7 @@ def chat_import_commit(*, chat_import_id: int, actor) -> ChatImport:
             )
             for p in points
         )
+        points_personal_data_queue(p.pk for p in saved.values())
         report.created = len(points)
         chat_import.report = asdict(report)
         chat_import.data = b""

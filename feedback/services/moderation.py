@@ -12,15 +12,15 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from feedback.enums import POINT_TEXT_MAX, WITHHELD_REASON_MAX, ModerationState, PointAction
 from feedback.models import Point, PointRevision
-from feedback.pii import Finding, KnownNames, find_personal_data, redact
-from feedback.selectors.moderation import meeting_known_names, meeting_points
+from feedback.pii import Finding, KnownNames, redact
+from feedback.selectors.moderation import meeting_known_names
 from feedback.services.capture import theme_for_meeting
+from feedback.services.personal_data import meeting_names, point_scan
 
 logger = logging.getLogger(__name__)
 
@@ -40,43 +40,6 @@ def _revise(point: Point, *, action: str, by, note: str = "", related: Point | N
         note=note,
         related=related,
     )
-
-
-def _scan(point: Point, names: KnownNames, now) -> None:
-    """Set the point's flags from its text, keeping a moderator's "not personal data" for the
-    same words found again."""
-    dismissed = {(f["kind"], f["text"].casefold()) for f in point.pii_flags if f.get("dismissed")}
-    flags = []
-    for finding in find_personal_data(point.text, names=names):
-        flag = finding.as_dict()
-        del flag["known"]  # which registrant it matched is not the moderator's business
-        flag["dismissed"] = (finding.kind, finding.matched_text.casefold()) in dismissed
-        flags.append(flag)
-    point.pii_flags = flags
-    point.pii_open = sum(1 for f in flags if not f["dismissed"])
-    point.pii_checked_at = now
-
-
-def points_check_personal_data(*, meeting, only_unchecked: bool = True) -> int:
-    """Look for personal data (feedback.pii) in the meeting's points and store the flags: only
-    in points new or changed since they were last checked, or (`only_unchecked=False`) in all of
-    them, after new registrants or staff. Returns how many points were checked. One query when
-    there is nothing to check."""
-    points = meeting_points(meeting_id=meeting.pk)
-    if only_unchecked:
-        points = points.filter(
-            Q(pii_checked_at__isnull=True) | Q(pii_checked_at__lt=F("updated_at"))
-        )
-    todo = list(points.only("id", "text", "pii_flags", "updated_at"))
-    if not todo:
-        return 0
-    names = KnownNames(meeting_known_names(meeting=meeting))
-    now = timezone.now()
-    for point in todo:
-        _scan(point, names, max(now, point.updated_at))
-    Point.objects.bulk_update(todo, ["pii_flags", "pii_open", "pii_checked_at"], batch_size=500)
-    logger.info("points checked", extra={"meeting_id": meeting.pk, "count": len(todo)})
-    return len(todo)
 
 
 def _locked(point_ids: Iterable[int]) -> list[Point]:
@@ -106,12 +69,20 @@ def _moderate(point: Point, *, state: str, actor, reason: str = "") -> None:
 def points_approve(*, point_ids: Iterable[int], actor) -> tuple[int, int]:
     """Approve the points for publication. A point with personal data still flagged (neither
     removed nor marked as not personal data) is left waiting, as is one merged away. Returns
-    (approved, left because flagged). Raises Point.DoesNotExist when none exist."""
+    (approved, left because flagged). A point not yet checked for personal data (its task has
+    not run) is checked here first. Raises Point.DoesNotExist when none exist."""
     approved = flagged = 0
+    names: dict[int, KnownNames] = {}
     with transaction.atomic():
         for point in _locked(point_ids):
             if point.merged_into_id is not None or point.moderation == ModerationState.APPROVED:
                 continue
+            if point.pii_checked_at is None or point.pii_checked_at < point.updated_at:
+                meeting_id = point.session.meeting_id
+                if meeting_id not in names:
+                    names[meeting_id] = meeting_names(meeting_id)
+                point_scan(point, names[meeting_id], timezone.now())
+                point.save(update_fields=["pii_flags", "pii_open", "pii_checked_at"])
             if point.pii_open:
                 flagged += 1
                 continue
@@ -162,7 +133,7 @@ def _changed_text(point: Point, text: str, actor) -> None:
     now = timezone.now()
     point.text = text
     point.updated_at = now
-    _scan(point, KnownNames(meeting_known_names(meeting=point.session.meeting)), now)
+    point_scan(point, KnownNames(meeting_known_names(meeting=point.session.meeting)), now)
     fields = ["text", "updated_at", "pii_flags", "pii_open", "pii_checked_at"]
     if point.pii_open and point.moderation == ModerationState.APPROVED:
         point.moderation = ModerationState.PENDING

@@ -16,13 +16,14 @@ from feedback import selectors
 from feedback.documents import document_to_data
 from feedback.documents.report import DraftRules, report_draft_outline
 from feedback.models import MeetingReport, ReportVersion
+from feedback.services.report_files import report_version_files_queue
 
 logger = logging.getLogger(__name__)
 
 
 def draft_rules() -> DraftRules:
     return DraftRules(
-        suppress_below=settings.FEEDBACK_REPORT_SUPPRESS_BELOW,
+        suppress_below=settings.ENGAGE_SMALL_NUMBER_THRESHOLD,
         recurring_min_questions=settings.FEEDBACK_REPORT_RECURRING_MIN_QUESTIONS,
         points_per_theme=settings.FEEDBACK_REPORT_POINTS_PER_THEME,
         untagged_per_question=settings.FEEDBACK_REPORT_UNTAGGED_PER_QUESTION,
@@ -63,12 +64,15 @@ def meeting_report_draft_generate(*, meeting_id: int, actor) -> MeetingReport:
 
 def report_version_create(*, report: MeetingReport, published_at, actor) -> ReportVersion:
     """Keep the report as it is now as its next version. Call inside the transaction that holds
-    the report's row lock (meeting_report_publish), which is what makes the numbers unique."""
+    the report's row lock (meeting_report_publish), which is what makes the numbers unique.
+    Queues the build of its PDF and DOCX after commit (feedback.services.report_files)."""
     last = ReportVersion.objects.filter(report=report).order_by("-number").first()
-    return ReportVersion.objects.create(
+    version = ReportVersion.objects.create(
         report=report,
         number=(last.number + 1) if last else 1,
         document=document_to_data(selectors.meeting_report_as_document(report=report)),
         published_at=published_at,
         published_by=actor if getattr(actor, "pk", None) else None,
     )
+    report_version_files_queue(version_id=version.pk)
+    return version

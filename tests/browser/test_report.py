@@ -97,3 +97,26 @@ def test_a_save_without_a_title_shows_the_error_summary(live_server, phone, logi
     assert phone.title().startswith("Error:")
     assert phone.get_by_role("heading", name="There is a problem").is_visible()
     check_page(phone)
+
+
+def test_a_download_not_built_yet_says_it_is_being_prepared_on_a_phone(
+    live_server, phone, consent_purposes
+):
+    from django.core.cache import cache
+
+    from feedback.models import ReportVersionFile
+
+    meeting = _meeting_with_points()
+    report = services.meeting_report_draft_generate(meeting_id=meeting.pk, actor=None)
+    services.meeting_report_publish(report_id=report.pk, actor=None)
+    version = report.versions.get()
+    ReportVersionFile.objects.filter(version=version).delete()  # as if its build were still running
+    cache.add(f"feedback:report-files-queued:{version.pk}", 1, 60)
+    url = reverse("feedback:meeting_report_file", kwargs={"slug": meeting.slug, "kind": "pdf"})
+
+    phone.goto(live_server.url + url)
+
+    assert phone.get_by_role("heading", level=1).inner_text() == "The report is being prepared"
+    assert phone.get_by_role("link", name="Try the download again").is_visible()
+    check_page(phone)
+    cache.delete(f"feedback:report-files-queued:{version.pk}")

@@ -241,6 +241,30 @@ def test_copy_keeps_london_times_of_day_across_the_clock_change(roles):
     assert copy.ical_uid != source.ical_uid
 
 
+def test_copy_keeps_where_each_question_takes_its_answers_from():
+    source = MeetingFactory(start=_london(2026, 7, 7, 18, 0), end=_london(2026, 7, 7, 20, 0))
+    breakout = SessionFactory(
+        meeting=source, start=_london(2026, 7, 7, 18, 45), end=_london(2026, 7, 7, 19, 30)
+    )
+    DiscussionQuestionFactory(
+        session=breakout, text="Stop, start, continue?", order=1, answer_sources=["capture"]
+    )
+    DiscussionQuestionFactory(
+        session=breakout,
+        text="One thing to change?",
+        order=2,
+        answer_sources=["session_feedback", "survey"],
+    )
+
+    copy = services.meeting_copy(source_id=source.pk, start=_london(2027, 1, 18, 18, 0), actor=None)
+
+    questions = copy.sessions.get().questions.order_by("order")
+    assert [(q.text, q.answer_sources) for q in questions] == [
+        ("Stop, start, continue?", ["capture"]),
+        ("One thing to change?", ["session_feedback", "survey"]),
+    ]
+
+
 def test_series_last_meeting_skips_cancelled_ones():
     older = MeetingFactory(start=_london(2027, 1, 1, 18, 0))
     MeetingFactory(start=_london(2027, 4, 1, 18, 0), status=MeetingStatus.CANCELLED)

@@ -8,6 +8,7 @@ import io
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,7 +25,7 @@ from feedback.documents.report import (
     report_draft_sections,
 )
 from feedback.enums import ModerationState
-from feedback.models import MeetingReport, ReportVersion
+from feedback.models import MeetingReport, ReportVersion, ReportVersionFile
 from tests.factories import (
     AreaFactory,
     DiscussionQuestionFactory,
@@ -215,7 +216,8 @@ def _captured(meeting):
     return help_q
 
 
-def test_the_draft_is_written_from_the_points_not_deleted(meeting):
+def test_the_draft_is_written_from_the_points_not_deleted(meeting, settings):
+    settings.ENGAGE_SMALL_NUMBER_THRESHOLD = 5
     _captured(meeting)
     areas = AreaFactory.create_batch(6)
     for area in areas:
@@ -287,13 +289,19 @@ def test_the_unpublished_draft_never_shows_on_the_public_page(client, meeting):
     assert "Secret draft" not in page.content.decode()
 
 
-def _published(meeting):
+def _published(meeting, on_commit=None):
+    """Publish the report; with `on_commit` (django_capture_on_commit_callbacks), run what
+    publishing queued after commit too: the build of its PDF and DOCX."""
     _captured(meeting)
     report = services.meeting_report_draft_generate(meeting_id=meeting.pk, actor=None)
     services.meeting_report_update(
         report_id=report.pk, title=SCRIPT, body="Intro " + SCRIPT, draft=report.draft, actor=None
     )
-    services.meeting_report_publish(report_id=report.pk, actor=None)
+    if on_commit is None:
+        services.meeting_report_publish(report_id=report.pk, actor=None)
+    else:
+        with on_commit(execute=True):
+            services.meeting_report_publish(report_id=report.pk, actor=None)
     return report
 
 
@@ -308,8 +316,10 @@ def test_the_page_escapes_what_people_typed(client, meeting):
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in body
 
 
-def test_the_published_pdf_is_tagged_with_headings_lists_language_and_title(client, meeting):
-    _published(meeting)
+def test_the_published_pdf_is_tagged_with_headings_lists_language_and_title(
+    client, meeting, django_capture_on_commit_callbacks
+):
+    _published(meeting, django_capture_on_commit_callbacks)
     url = reverse("feedback:meeting_report_file", kwargs={"slug": meeting.slug, "kind": "pdf"})
 
     response = client.get(url)
@@ -323,8 +333,10 @@ def test_the_published_pdf_is_tagged_with_headings_lists_language_and_title(clie
     assert facts.count("/L") >= 4 and facts.count("/LI") >= 8
 
 
-def test_the_published_docx_has_the_report_headings_and_quotes(client, meeting):
-    _published(meeting)
+def test_the_published_docx_has_the_report_headings_and_quotes(
+    client, meeting, django_capture_on_commit_callbacks
+):
+    _published(meeting, django_capture_on_commit_callbacks)
     url = reverse("feedback:meeting_report_file", kwargs={"slug": meeting.slug, "kind": "docx"})
 
     facts = docx_facts(client.get(url).content)
@@ -340,6 +352,53 @@ def test_the_published_docx_has_the_report_headings_and_quotes(client, meeting):
     assert "“To build trust is to acknowledge it”" in facts.italic
     assert "Several people said:" in facts.styled("List Bullet")
     assert SCRIPT in facts.styled("List Bullet 2")
+
+
+def _file_url(meeting, kind):
+    return reverse("feedback:meeting_report_file", kwargs={"slug": meeting.slug, "kind": kind})
+
+
+def test_publishing_stores_the_pdf_and_docx_and_the_download_serves_what_is_stored(
+    client, meeting, django_capture_on_commit_callbacks
+):
+    report = _published(meeting, django_capture_on_commit_callbacks)
+
+    stored = ReportVersionFile.objects.filter(version__report=report)
+    assert sorted(stored.values_list("kind", flat=True)) == ["docx", "pdf"]
+    stored.filter(kind="pdf").update(content=b"%PDF-1.7 as stored")
+    response = client.get(_file_url(meeting, "pdf"))
+    assert (response.status_code, response.content) == (200, b"%PDF-1.7 as stored")
+
+
+def test_a_file_not_built_yet_gets_a_being_prepared_page_and_its_build_is_queued(
+    client, meeting, django_capture_on_commit_callbacks
+):
+    _published(meeting)  # its after-commit build never ran: a lost task
+
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        waiting = client.get(_file_url(meeting, "pdf"))
+
+    assert waiting.status_code == 202 and waiting["Retry-After"] == "10"
+    assert "The report is being prepared" in waiting.content.decode()
+    assert len(queued) == 1
+    built = client.get(_file_url(meeting, "pdf"))  # the queued build ran (eager in tests)
+    assert built.status_code == 200 and built["Content-Type"] == "application/pdf"
+    assert pdf_facts(built.content).title == SCRIPT
+
+
+def test_a_build_already_queued_is_not_queued_again(
+    client, meeting, django_capture_on_commit_callbacks
+):
+    report = _published(meeting)
+    version = report.versions.get()
+    cache.add(f"feedback:report-files-queued:{version.pk}", 1, 60)  # queued by a request before
+
+    with django_capture_on_commit_callbacks(execute=True):
+        waiting = client.get(_file_url(meeting, "docx"))
+
+    assert waiting.status_code == 202
+    assert not ReportVersionFile.objects.exists()
+    cache.delete(f"feedback:report-files-queued:{version.pk}")
 
 
 def test_the_points_csv_is_formula_safe_and_leaves_out_deleted_points(client, meeting):

@@ -167,9 +167,10 @@ def test_equality_counts_under_the_threshold_are_shown_as_fewer_than(settings):
         [EqualityAnswer(survey=survey, question="age", value="18_24") for _ in range(4)]
         + [EqualityAnswer(survey=survey, question="age", value="65_plus") for _ in range(5)]
     )
+    settings.ENGAGE_SMALL_NUMBER_THRESHOLD = 5
 
     rows = dict(equality_results(survey=survey)[0]["rows"])
-    settings.FEEDBACK_SMALL_NUMBER_THRESHOLD = 10
+    settings.ENGAGE_SMALL_NUMBER_THRESHOLD = 10
     stricter = dict(equality_results(survey=survey)[0]["rows"])
 
     assert (rows["18 to 24"], rows["65 or over"], rows["25 to 34"]) == ("fewer than 5", "5", "0")

@@ -160,7 +160,8 @@ def test_too_long_text_is_refused_with_its_limit_and_kept_in_the_form(client):
 
     html = page.content.decode()
     assert page.status_code == 200
-    assert "<title>Error:" in html
+    assert "<title>Error:" in html and "Error: Error:" not in html
+    assert html.count('class="error-summary"') == 1  # the layout's, not a second of its own
     assert "must be 2,000 characters or fewer" in html and "2,199 characters now" in html
     assert f'href="#id_{field}"' in html  # the error summary links to the field
     assert long_text.strip() in html

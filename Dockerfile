@@ -7,9 +7,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=config.settings.production
 
 WORKDIR /app
-# Pango and HarfBuzz for WeasyPrint (the published reports as tagged PDF).
+# Pango and HarfBuzz for WeasyPrint (the published reports as tagged PDF), and the font the
+# documents' stylesheet names, so a PDF built in the image looks as it does in the tests.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+       fonts-liberation \
     && rm -rf /var/lib/apt/lists/*
 # Runtime dependencies only (no test or lint tools), hash-checked, pinned as in requirements.lock.
 COPY requirements.runtime.lock ./

@@ -5,7 +5,8 @@
 - `stakeholders`: adding and editing a person, their organisations and tags;
 - `consent`: the consent ledger and the suppression list;
 - `signup`: joining the list by double opt-in;
-- `segments`: saved stakeholder filters.
+- `segments`: saved stakeholder filters;
+- `links`: mailing a fresh signed link for an expired one.
 
 Callers import the package (`from engage import services`, `from engage.services import audit_log`):
 everything they use is named here.
@@ -21,6 +22,7 @@ from engage.services.consent import (
     suppression_add,
     suppression_remove,
 )
+from engage.services.links import link_renew
 from engage.services.segments import segment_create, segment_delete, segment_update
 from engage.services.signup import (
     SIGNUP_REQUESTS_PER_ADDRESS_PER_DAY,
@@ -39,6 +41,7 @@ from engage.services.stakeholders import (
 )
 
 __all__ = [
+    "link_renew",
     "AREAS_FILE",
     "SIGNUP_REQUESTS_PER_ADDRESS_PER_DAY",
     "SignupLinkInvalid",

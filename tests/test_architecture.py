@@ -102,9 +102,7 @@ def test_no_two_app_modules_import_each_other_but_a_task_and_its_service():
     edges = import_graph()
     pairs = {(edge.source, edge.target) for edge in edges}
     circles = sorted(
-        (a, b)
-        for a, b in pairs
-        if a < b and (b, a) in pairs and not _is_task_pair(a, b, edges)
+        (a, b) for a, b in pairs if a < b and (b, a) in pairs and not _is_task_pair(a, b, edges)
     )
     assert circles == []
 

@@ -93,22 +93,18 @@ def test_a_time_change_tells_the_registrants_and_each_facilitator_once(
         (user.email, None, None) for user in leads
     )
 
-    # The same change delivered again (a retry) and the same edit saved again add nothing.
-    changed_at = timezone.now()
-    first, _outbox = _sent(
-        django_capture_on_commit_callbacks,
-        notices.session_changed_notify,
-        session_id=breakout.pk,
-        fields=["start"],
-        changed_at=changed_at,
-    )
+    # The request recorded the change and sent nothing itself; the task after commit did.
+    change = MeetingChange.objects.get(session=breakout)
+    assert (change.kind, change.fanned_out_at is not None) == ("session_changed", True)
+    # The same change delivered again (a redelivered task, or one that died before it recorded
+    # the end) and the same edit saved again add nothing.
     count = OutboundEmail.objects.count()
     again, rerun = _sent(
-        django_capture_on_commit_callbacks,
-        notices.session_changed_notify,
-        session_id=breakout.pk,
-        fields=["start"],
-        changed_at=changed_at,
+        django_capture_on_commit_callbacks, notices.meeting_change_fan_out, change_id=change.pk
+    )
+    MeetingChange.objects.filter(pk=change.pk).update(fanned_out_at=None)
+    died, redelivered = _sent(
+        django_capture_on_commit_callbacks, notices.meeting_change_fan_out, change_id=change.pk
     )
     _session, resaved = _sent(
         django_capture_on_commit_callbacks,
@@ -118,8 +114,8 @@ def test_a_time_change_tells_the_registrants_and_each_facilitator_once(
         start=later,
         end=later + dt.timedelta(hours=1),
     )
-    assert (first, again) == (4, 4)
-    assert (rerun, resaved) == ([], [])
+    assert (again, died) == (0, 4)
+    assert (rerun, redelivered, resaved) == ([], [], [])
     assert OutboundEmail.objects.count() == count
 
 

@@ -644,3 +644,30 @@ def test_the_facilitator_page_has_the_anchor_the_emails_link_to(client, facilita
     response = client.get(FACILITATOR_URL)
 
     assert f'id="session-{session.pk}"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_session_change_is_recorded_in_the_request_and_told_after_commit(
+    django_capture_on_commit_callbacks, roles
+):
+    plenary = SessionFactory(kind=SessionKind.PLENARY, room="Room 1")
+    registrations = [RegistrationFactory(meeting=plenary.meeting) for _ in range(3)]
+    lead = _facilitator(first_name="Ama")
+    plenary.facilitators.set([lead])
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=False) as after_commit:
+        _update(session=plenary, facilitators=[lead], room="Room 2")
+    in_request = OutboundEmail.objects.count()
+    change = MeetingChange.objects.get(session=plenary)
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in after_commit:
+            callback()
+
+    assert in_request == 0
+    assert change.changes == {"Room": "Room 2"}
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        [r.stakeholder.email for r in registrations] + [lead.email]
+    )
+    assert all("- Room: Room 2" in m.body for m in mail.outbox)
+    assert _by_address(mail.outbox)[lead.email].body.startswith("Dear Ama,")

@@ -28,7 +28,7 @@ def one_kill(esp, database_url: str, people, eligible: set[str], label: str) -> 
     from django.conf import settings
     from django.utils import timezone
 
-    from engage.mail.sending import emails_reconcile
+    from engage.mail.reconcile import emails_reconcile
 
     since = len(esp.messages)
     worker = CeleryWorker(

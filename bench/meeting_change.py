@@ -311,7 +311,7 @@ def killed(esp, database_url, staff, meeting_id, addresses, worker, timeout: flo
     from django.conf import settings
     from django.utils import timezone
 
-    from engage.mail.sending import emails_reconcile
+    from engage.mail.reconcile import emails_reconcile
 
     bound = settings.ENGAGE_MAIL_SEND_THREADS * int(mail_fanout.WORKER_CONCURRENCY)
     since = len(esp.messages)

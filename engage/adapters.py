@@ -1,6 +1,13 @@
+import datetime
+import time
+
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.login import get_authentication_records
 from allauth.core import context as allauth_context
+from allauth.mfa.models import Authenticator
 from django.contrib.sites.shortcuts import get_current_site
+
+from engage.mail.services import email_queue_rendered
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -14,8 +21,6 @@ class AccountAdapter(DefaultAccountAdapter):
         now and could not sign in without it (see engage.mail.sending). Side effects: one
         OutboundEmail row, its send task queued on commit.
         """
-        from engage.mail.services import email_queue_rendered
-
         request = allauth_context.request
         ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
         ctx.update(context)
@@ -56,12 +61,6 @@ class AccountAdapter(DefaultAccountAdapter):
 
 
 def _first_authenticator_in_this_sign_in(request, *, within_seconds: int) -> bool:
-    import datetime
-    import time
-
-    from allauth.account.internal.flows.login import get_authentication_records
-    from allauth.mfa.models import Authenticator
-
     records = get_authentication_records(request, request.user)
     if not records or time.time() - records[-1]["at"] >= within_seconds:
         return False

@@ -8,6 +8,7 @@ away or an authenticator removed counts at the very next request.
 """
 
 from allauth.account.auth_backends import AuthenticationBackend as _AllauthBackend
+from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend as _ModelBackend
 from django.contrib.auth.models import Group, Permission
@@ -35,8 +36,6 @@ def _split(text: str | None) -> set[str]:
 
 
 def _access_facts_queryset():
-    from allauth.mfa.models import Authenticator
-
     permission = Concat("content_type__app_label", Value("."), "codename")
     return get_user_model()._default_manager.annotate(
         _access_groups=_joined(Group.objects.filter(user=OuterRef("pk")), "name"),

@@ -1,5 +1,8 @@
 from django import forms
 from django.conf import settings
+from django.http import QueryDict
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from engage.enums import ConsentMethod, OrganisationType
@@ -11,6 +14,7 @@ from engage.importers import (
     check_xlsx_expanded_size,
     file_kind,
 )
+from engage.models import Area, ConsentPurpose
 
 # --- Engagement team: stakeholder list, edit, consent by phone or paper, segments, import -------
 CONSENT_STATE_CHOICES = [
@@ -69,9 +73,6 @@ class StakeholderFilterForm(Form):
         """The choice filters as plain data, their options as one HTML string each, so the list
         page renders them without a template node per option (Django's widget templates made the
         page several times slower, a template loop over the options still cost milliseconds)."""
-        from django.utils.html import format_html_join
-        from django.utils.safestring import mark_safe
-
         selected = mark_safe(" selected")
         result = []
         for name, field in self.fields.items():
@@ -116,8 +117,6 @@ class StakeholderFilterForm(Form):
 
 def filters_querydict(filters: dict):
     """The GET parameters that reproduce `filters` on the list page."""
-    from django.http import QueryDict
-
     query = QueryDict(mutable=True)
     for key, value in (filters or {}).items():
         if key == "consent":
@@ -164,8 +163,6 @@ class StakeholderForm(Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from engage.models import Area
-
         super().__init__(*args, **kwargs)
         self.fields["area"].queryset = Area.objects.all()
 
@@ -240,8 +237,6 @@ class StaffConsentForm(Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from engage.models import ConsentPurpose
-
         super().__init__(*args, **kwargs)
         self.fields["purpose"].queryset = ConsentPurpose.objects.filter(active=True)
 

@@ -15,8 +15,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
+from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from engage.models import Stakeholder
 from engage.normalise import normalise_email
 
 UNSUBSCRIBE = "unsubscribe"
@@ -37,7 +40,7 @@ class LinkInvalid(Exception):
 
 class LinkExpired(LinkInvalid):
     """A genuine token for the address on file, past its purpose's lifetime: a fresh one may be
-    mailed to that address (see link_renew)."""
+    mailed to that address (engage.services.link_renew)."""
 
 
 @dataclass(frozen=True)
@@ -95,8 +98,6 @@ def link_read(*, token: str, purpose: str) -> Link:
     offer a fresh one; LinkInvalid for anything else, including a token for another purpose or
     for an address the person no longer has.
     """
-    from engage.models import Stakeholder
-
     salt = _SALT + purpose
     expired = False
     try:
@@ -134,19 +135,15 @@ def _safe_path(path: str) -> str:
 
 def link_path(link: Link, token: str) -> str:
     """The site path a token opens (unsubscribe and preferences pages, or the register page)."""
-    from django.urls import reverse
-
     if link.purpose in (REGISTER, SURVEY):
         return f"{link.path}?t={token}"
     name = "engage:unsubscribe" if link.purpose == UNSUBSCRIBE else "engage:preferences"
     return reverse(name, kwargs={"token": token})
 
 
-def _renew_allowed(*, stakeholder, ip_address: str | None) -> bool:
+def link_renew_allowed(*, stakeholder, ip_address: str | None) -> bool:
     """At most ENGAGE_LINK_RENEW_PER_HOUR fresh links per person and ten times that per client
     address an hour: enough for a lost email, useless for mail-bombing someone."""
-    from django.core.cache import cache
-
     per_person = settings.ENGAGE_LINK_RENEW_PER_HOUR
     keys = [(f"engage:link-renew:k:{stakeholder.link_key}", per_person)]
     if ip_address:
@@ -162,67 +159,6 @@ def _renew_allowed(*, stakeholder, ip_address: str | None) -> bool:
             count = 1
         allowed = allowed and count <= limit
     return allowed
-
-
-def link_renew(*, token: str, purpose: str, want: str = "", ip_address: str | None = None) -> bool:
-    """Mail a fresh link to the address on file, for a genuine token of `purpose` (expired or
-    not) that is still for that address.
-
-    `want` is the purpose of the fresh link: the same as the token's by default; an unsubscribe
-    or register token may also ask for a preferences link, which goes to the address on file and
-    so proves nothing to whoever holds the old token. Returns whether an email was queued; the
-    caller shows the same answer either way, so the page never tells whether a token or an
-    address is known. Side effect: one transactional email through email_queue.
-    """
-    import logging
-
-    from engage.mail.rendering import absolute_url
-    from engage.mail.services import email_queue
-
-    want = want or purpose
-    if purpose not in PURPOSES or want not in (purpose, PREFERENCES):
-        return False
-    try:
-        link = link_read(token=token, purpose=purpose)
-    except LinkExpired as expired:
-        link = expired.link
-    except LinkInvalid:
-        return False
-    stakeholder = link.stakeholder
-    if not _renew_allowed(stakeholder=stakeholder, ip_address=ip_address):
-        logging.getLogger(__name__).info(
-            "link renewal refused: rate", extra={"stakeholder_id": stakeholder.pk}
-        )
-        return False
-    fresh = Link(
-        stakeholder=stakeholder,
-        purpose=want,
-        consent_slug=link.consent_slug if want == UNSUBSCRIBE else "",
-        path=link.path if want in (REGISTER, SURVEY) else "",
-        ref=link.ref if want == SURVEY else "",
-    )
-    new_token = link_token(
-        stakeholder=stakeholder,
-        purpose=want,
-        consent_slug=fresh.consent_slug,
-        path=fresh.path,
-        ref=fresh.ref,
-    )
-    email_queue(
-        to_email=stakeholder.email,
-        template="engage/link_renewed",
-        stakeholder=stakeholder,
-        context={
-            "first_name": stakeholder.first_name,
-            "purpose": want,
-            "link_url": absolute_url(link_path(fresh, new_token)),
-            "days": lifetime(want).days,
-        },
-    )
-    logging.getLogger(__name__).info(
-        "link renewed", extra={"stakeholder_id": stakeholder.pk, "link_purpose": want}
-    )
-    return True
 
 
 # --- Item links: one item, one address, no account -------------------------------------------

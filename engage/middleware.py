@@ -1,3 +1,4 @@
+from allauth.mfa.models import Authenticator
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -26,8 +27,6 @@ class StaffMFARequiredMiddleware:
 
 
 def _has_totp(user) -> bool:
-    from allauth.mfa.models import Authenticator
-
     loaded = getattr(user, "access_has_totp", None)  # set by engage.auth with the user row
     if loaded is not None:
         return loaded

@@ -8,6 +8,7 @@ AppConfig.ready(): what it holds about a person (for subject access) and how to 
 import io
 import json
 import logging
+import uuid
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +16,9 @@ from datetime import datetime, timedelta
 from importlib import import_module
 from pathlib import Path
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
@@ -34,6 +37,7 @@ from engage.models import (
     PendingSignup,
     Stakeholder,
 )
+from engage.services import audit_log
 
 logger = logging.getLogger(__name__)
 
@@ -182,8 +186,6 @@ def _sessions_delete_holding(email: str) -> int:
     Sessions are opaque to the database, so each live one is decoded; erasure is rare and the
     session table holds only unexpired rows worth reading.
     """
-    from django.contrib.sessions.models import Session
-
     address = email.strip().lower()
     store_class = import_module(settings.SESSION_ENGINE).SessionStore
     removed = 0
@@ -218,8 +220,6 @@ def _engage_anonymise(stakeholder: Stakeholder) -> dict[str, int]:
     removed["account"] = 0
     user = stakeholder.user
     if user is not None and not user.is_staff:
-        from allauth.account.models import EmailAddress
-
         EmailAddress.objects.filter(user=user).delete()
         user.email = f"erased-{user.pk}@erased.invalid"
         user.first_name = user.last_name = ""
@@ -294,8 +294,6 @@ def subject_access_export(*, stakeholder: Stakeholder, actor) -> bytes:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("data.json", payload)
         archive.writestr("index.html", html)
-    from engage.services import audit_log
-
     audit_log(
         actor=actor,
         action=AuditAction.SUBJECT_ACCESS,
@@ -319,8 +317,6 @@ def stakeholder_erase(*, stakeholder: Stakeholder, actor, reason: str = "request
     An address on the suppression list stays there, so it is never mailed again.
     Erasing an already anonymised person changes nothing and returns its first ErasureRecord.
     """
-    import uuid
-
     stakeholder = Stakeholder.objects.select_for_update().get(pk=stakeholder.pk)
     if stakeholder.anonymised_at is not None:
         existing = ErasureRecord.objects.filter(stakeholder_id=stakeholder.pk).first()
@@ -346,8 +342,6 @@ def stakeholder_erase(*, stakeholder: Stakeholder, actor, reason: str = "request
         reason=reason,
         removed=removed,
     )
-    from engage.services import audit_log
-
     audit_log(
         actor=actor,
         action=AuditAction.ERASE,

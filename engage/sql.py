@@ -123,7 +123,7 @@ UPDATE {table} AS e SET
     body_text = COALESCE(v.body_text, e.body_text),
     body_html = COALESCE(v.body_html, e.body_html),
     sent_at = %(now)s, error = '', updated_at = %(now)s,
-    status = CASE WHEN e.status = %(sending)s THEN %(sent)s ELSE e.status END
+    status = CASE WHEN e.status IN (%(sending)s, %(withdrawn)s) THEN %(sent)s ELSE e.status END
 FROM unnest(
     %(ids)s::bigint[], %(esp_ids)s::text[], %(subjects)s::text[],
     %(bodies_text)s::text[], %(bodies_html)s::text[]
@@ -142,13 +142,15 @@ def emails_record_sent(
     now,
 ) -> None:
     """PostgreSQL: mark these emails sent at `now` with the ESP's message ids; the words of a
-    message rendered here are stored with it (None keeps what the row holds)."""
+    message rendered here are stored with it (None keeps what the row holds). A row withdrawn
+    while its ESP call was under way is recorded sent too (see engage.mail.recording)."""
     with connection.cursor() as cursor:
         cursor.execute(
             _RECORD_SENT_SQL.format(table=connection.ops.quote_name(OutboundEmail._meta.db_table)),
             {
                 "now": now,
                 "sending": EmailStatus.SENDING.value,
+                "withdrawn": EmailStatus.SUPPRESSED.value,
                 "sent": EmailStatus.SENT.value,
                 "ids": ids,
                 "esp_ids": esp_ids,

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from engage.mail.tasks import email_send_task
+from engage.retention import consent_renewals_run
 from engage.services import signups_purge, worker_heartbeat_record
 
 
@@ -39,8 +40,6 @@ def retention_records_task() -> None:
 @shared_task(name="engage.consent_renewals", ignore_result=True)
 def consent_renewals_task() -> None:
     """Beat: ask long-quiet people to renew their consents; lapse those who did not answer."""
-    from engage.retention import consent_renewals_run
-
     consent_renewals_run()
 
 
@@ -56,6 +55,7 @@ def import_job_run_task(job_id: int) -> None:
 @shared_task(name="engage.import_jobs_tidy", ignore_result=True)
 def import_jobs_tidy_task() -> None:
     """Beat: delete idle import jobs' files; hand stalled queued jobs to the broker again."""
+    # Import inside: the task <-> service pair (engage.importers.jobs queues import_job_run_task).
     from engage.importers.jobs import import_jobs_tidy
 
     import_jobs_tidy()

@@ -1,6 +1,7 @@
 """Public pages: join the list (double opt-in), preferences, one-click unsubscribe."""
 
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -194,8 +195,6 @@ def preferences(request, token: str):
 @require_http_methods(["GET", "POST"])
 def my_preferences(request):
     if not request.user.is_authenticated:
-        from django.contrib.auth.views import redirect_to_login
-
         return redirect_to_login(request.get_full_path())
     stakeholder = stakeholder_for_user(request.user)
     if stakeholder is None:
@@ -230,7 +229,7 @@ def unsubscribe(request, token: str):
 def link_renew(request):
     """Mail a fresh link to the address on file. The same answer whether or not anything was
     sent, so the page reveals neither the address nor whether the token was known."""
-    links.link_renew(
+    services.link_renew(
         token=request.POST.get("token", ""),
         purpose=request.POST.get("purpose", ""),
         want=request.POST.get("want", ""),

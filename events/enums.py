@@ -52,3 +52,5 @@ class AnswerSource(models.TextChoices):
 class MeetingChangeKind(models.TextChoices):
     CHANGED = "changed", _("Changed")
     CANCELLED = "cancelled", _("Cancelled")
+    # A session's time or room: no new calendar SEQUENCE (the meeting's entry is unchanged).
+    SESSION_CHANGED = "session_changed", _("Session changed")

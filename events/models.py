@@ -97,10 +97,19 @@ class MeetingChange(models.Model):
     calendar SEQUENCE it raised the meeting to. Written by the staff request under the meeting
     lock; the notices are fanned out by a task after commit. A newer change of the same meeting
     supersedes this one (`superseded_at`): its notices not yet queued are never queued, and its
-    queued ones are withdrawn. Holds no personal data (labels and new values of meeting fields).
+    queued ones are withdrawn. Holds no personal data (labels and new values of meeting fields,
+    user ids).
+
+    A change of one session's time or room (`session` set, kind session_changed) goes the same
+    way, at the meeting's SEQUENCE of the moment, which it does not raise; nothing supersedes it.
     """
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="changes")
+    session = models.ForeignKey(
+        "Session", null=True, blank=True, on_delete=models.CASCADE, related_name="changes"
+    )
+    # A session change: facilitators just added, whose assignment notice has the new details.
+    skip_user_ids = models.JSONField(default=list, blank=True)
     sequence = models.PositiveIntegerField()
     kind = models.CharField(max_length=20, choices=MeetingChangeKind.choices)
     # Field label -> its new value, as text, as the update email lists them.
@@ -115,7 +124,9 @@ class MeetingChange(models.Model):
         ordering = ["meeting", "sequence"]
         constraints = [
             models.UniqueConstraint(
-                fields=["meeting", "sequence"], name="meeting_change_once_per_sequence"
+                fields=["meeting", "sequence"],
+                condition=models.Q(session__isnull=True),
+                name="meeting_change_once_per_sequence",
             )
         ]
 

@@ -38,7 +38,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.conf import settings
+from django.db.models import Count, F, Q
+from django.db.models.functions import Coalesce, Lower
 from django.utils.translation import gettext as _
+
+from engage.enums import AreaKind, OrganisationType
+from engage.models import Area, Membership, Organisation
+from events.enums import MeetingStatus, RegistrationStatus
+from events.models import Meeting, Registration
 
 _INF = math.inf
 
@@ -298,18 +305,11 @@ class Representation:
 
 
 def _london_areas():
-    from engage.enums import AreaKind
-    from engage.models import Area
-
     return list(Area.objects.filter(kind__in=[AreaKind.BOROUGH, AreaKind.CITY]).order_by("name"))
 
 
 def _organisation_types(registrations: list[dict]) -> dict[int, str]:
     """Organisation type per registration id: the named organisation's type, else the person's own."""
-    from django.db.models.functions import Lower
-
-    from engage.models import Membership, Organisation
-
     names = {
         r["organisation_name"].strip().lower() for r in registrations if r["organisation_name"]
     }
@@ -336,13 +336,6 @@ def _organisation_types(registrations: list[dict]) -> dict[int, str]:
 def meeting_representation(meeting) -> Representation:
     """Registered and attended by area (all London areas, zeros included), organisation type and
     first time or returning, for one meeting. Counts confirmed registrations. Five queries."""
-    from django.db.models import F
-    from django.db.models.functions import Coalesce
-
-    from engage.enums import OrganisationType
-    from events.enums import RegistrationStatus
-    from events.models import Registration
-
     registrations = list(
         Registration.objects.filter(meeting=meeting, status=RegistrationStatus.CONFIRMED)
         .annotate(area_or_home=Coalesce(F("area_id"), F("stakeholder__area_id")))
@@ -449,13 +442,6 @@ def series_representation(series) -> list[SeriesPoint]:
     """Per meeting of a series (not cancelled, oldest first): registered, attended and how many
     London areas were represented (by attendance once recorded). Two queries. Bar widths are
     percentages (at most 80, leaving room for labels) of the largest figure, for the chart."""
-    from django.db.models import Count, F, Q
-    from django.db.models.functions import Coalesce
-
-    from engage.enums import AreaKind
-    from events.enums import MeetingStatus, RegistrationStatus
-    from events.models import Meeting, Registration
-
     meetings = list(
         Meeting.objects.filter(series=series)
         .exclude(status__in=[MeetingStatus.CANCELLED, MeetingStatus.DRAFT])

@@ -6,11 +6,10 @@ from datetime import datetime
 from django.db.models import Q
 
 from engage.rights import SubjectDataProvider
+from events.models import Invitation, PanelQuestion, Registration
 
 
 def _collect(stakeholder) -> dict[str, list[dict]]:
-    from events.models import Invitation, PanelQuestion, Registration
-
     registrations = [
         {
             "meeting": r.meeting.title,
@@ -68,8 +67,6 @@ def _collect(stakeholder) -> dict[str, list[dict]]:
 
 
 def _anonymise(stakeholder) -> dict[str, int]:
-    from events.models import Invitation, PanelQuestion, Registration
-
     removed = {"registration details": 0, "panel question links": 0, "invitation links": 0}
     # Status, area, breakout and attendance stay, so attendance and borough counts stay true.
     for registration in Registration.objects.filter(stakeholder=stakeholder):

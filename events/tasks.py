@@ -29,6 +29,7 @@ def registration_notices_send_task() -> int:
 @shared_task(name="events.expire_offers", acks_late=True)
 def expire_offers_task() -> int:
     """Beat job: expired waiting-list offers pass to the next person; free places are offered."""
+    # Import inside: the task <-> service pair (see the module's docstring).
     from events.services import registrations_expire_offers
 
     return registrations_expire_offers()
@@ -37,6 +38,7 @@ def expire_offers_task() -> int:
 @shared_task(name="events.wipe_access_requirements", acks_late=True)
 def wipe_access_requirements_task() -> int:
     """Beat job: delete access requirements once each meeting's retention period is over."""
+    # Import inside: the task <-> service pair (see the module's docstring).
     from events.services import registrations_wipe_access_requirements
 
     return registrations_wipe_access_requirements()
@@ -56,6 +58,7 @@ def wipe_access_requirements_task() -> int:
 )
 def campaign_fanout_task(campaign_id: int) -> int:
     """Create a campaign's invitations and emails in chunks and hand them to the mail sender."""
+    # Import inside: the task <-> service pair (see the module's docstring).
     from events.services import campaign_fanout
 
     return campaign_fanout(campaign_id=campaign_id)
@@ -64,6 +67,7 @@ def campaign_fanout_task(campaign_id: int) -> int:
 @shared_task(name="events.start_due_campaigns", acks_late=True)
 def start_due_campaigns_task() -> list[int]:
     """Beat job: start scheduled campaigns whose time has come."""
+    # Import inside: the task <-> service pair (see the module's docstring).
     from events.services import campaigns_start_due
 
     return campaigns_start_due()

@@ -1,21 +1,27 @@
 """Public meeting pages and registration: thin views over events.selectors and events.services."""
 
+import datetime as dt
+
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from engage import links
 from engage.enums import PURPOSE_MEETING_INVITATIONS
-from engage.models import Stakeholder
+from engage.models import ConsentPurpose, Stakeholder
 from engage.normalise import normalise_email
+from engage.selectors import consent_is_given
+from engage.views_public import link_expired
 from events import selectors, services
 from events.enums import MeetingFormat, MeetingStatus, RegistrationStatus
 from events.forms import CodeForm, EmailForm, GuestRegistrationForm, RegistrationForm
-from events.models import Meeting, Registration, Series
+from events.models import Invitation, Meeting, Registration, Series
 
 # Session keys: the email a guest proved with a code, and the code challenge in flight.
 VERIFIED_EMAIL = "events_verified_email"
@@ -125,9 +131,6 @@ def _ask_to_join(stakeholder) -> bool:
     """Whether to offer joining the stakeholder list: not to someone already on it."""
     if stakeholder is None:
         return True
-    from engage.models import ConsentPurpose
-    from engage.selectors import consent_is_given
-
     purpose = ConsentPurpose.objects.filter(slug=PURPOSE_MEETING_INVITATIONS).first()
     return not (purpose and consent_is_given(stakeholder_id=stakeholder.pk, purpose_id=purpose.pk))
 
@@ -143,13 +146,6 @@ def _closed(request, meeting, refusal):
 def _invitation_proves(*, token: str, meeting):
     """The stakeholder a campaign invitation proves, or None: the invitation must be younger than
     ENGAGE_LINK_REGISTER_DAYS and mailed to the address the person has now."""
-    import datetime as dt
-
-    from django.conf import settings
-    from django.utils import timezone
-
-    from events.models import Invitation
-
     stakeholder = selectors.invitation_stakeholder(token=token, meeting=meeting)
     if stakeholder is None or not stakeholder.email_normalised:
         return None
@@ -178,8 +174,6 @@ def register(request, slug):
         try:
             link = links.link_read(token=token, purpose=links.REGISTER)
         except links.LinkExpired:
-            from engage.views_public import link_expired
-
             return link_expired(request, token=token, purpose=links.REGISTER)
         except links.LinkInvalid:
             messages.error(request, _("That link is not valid any more. Please enter your email."))

@@ -9,13 +9,14 @@ import uuid
 
 from django.db import transaction
 
-from events.models import Meeting
+from events.models import DiscussionQuestion, Meeting
 from feedback.demo_moderation import demo_load_moderation
 from feedback.demo_report import demo_load_report
 from feedback.demo_responses import demo_load_responses
 from feedback.demo_survey import demo_load_survey
 from feedback.enums import ResponseStatus
-from feedback.models import MeetingReport, PreReading, Response
+from feedback.models import MeetingReport, Point, PointRevision, PreReading, Response
+from feedback.services import theme_for_meeting
 from feedback.services.prereading import prereading_assemble, prereading_publish
 
 DEMO_MEETING = "2021-07-public-review"
@@ -108,10 +109,6 @@ def demo_load_capture(*, facilitator=None) -> None:
     """A few points captured in each breakout of the demo meeting, by the demo facilitator, under
     fixed keys (so loading again adds nothing). Written straight to the rows: the meeting is past
     and its capture would otherwise be the facilitator's to do on the day."""
-    from events.models import DiscussionQuestion
-    from feedback.models import Point, PointRevision
-    from feedback.services import theme_for_meeting
-
     meeting = Meeting.objects.filter(slug=DEMO_MEETING).first()
     if meeting is None or facilitator is None:
         return

@@ -345,7 +345,7 @@ CELERY_BEAT_SCHEDULE["events.wipe_access_requirements"] = {
     "schedule": 3600.0,
 }
 
-# Mail rows whose worker died mid-send, or whose task was lost, are settled (engage.mail.sending).
+# Mail rows whose worker died mid-send, or whose task was lost, are settled (engage.mail.reconcile).
 CELERY_BEAT_SCHEDULE["engage.mail.reconcile"] = {
     "task": "engage.mail.reconcile",
     "schedule": 60.0,

@@ -13,12 +13,13 @@ from anymail.backends.amazon_ses import (
 )
 from anymail.backends.amazon_ses import EmailBackend as AnymailSESBackend
 from anymail.backends.base import BasePayload
+from botocore.client import Config
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
 # Every message carries its OutboundEmail id, so a stale claim can be checked against what the
-# last hop actually accepted (see engage.mail.sending.emails_reconcile).
+# last hop actually accepted (see engage.mail.reconcile.emails_reconcile).
 EMAIL_ID_HEADER = "X-Engage-Email-Id"
 _OUTBOX_NAME = re.compile(r"-e(\d+)\.eml$")
 
@@ -173,8 +174,6 @@ class AmazonSESBackend(AnymailSESBackend):
         endpoint = getattr(settings, "ENGAGE_MAIL_ESP_ENDPOINT_URL", "")
         if endpoint:
             self.client_params.setdefault("endpoint_url", endpoint)
-        from botocore.client import Config
-
         config = self.client_params["config"]
         if not config.retries:
             config = config.merge(Config(retries={"total_max_attempts": 1, "mode": "standard"}))

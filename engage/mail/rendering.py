@@ -19,6 +19,8 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import translation
 from django.utils.html import escape, urlize
 
+from engage.links import PREFERENCES, UNSUBSCRIBE, link_token
+
 _FOOTER_DIR = Path(__file__).parent / "footer"
 # Values every recipient of engagement mail gets beside their own merge data (footer links).
 LINK_FIELDS = ("unsubscribe_url", "preferences_url")
@@ -54,23 +56,19 @@ def stakeholder_links(*, stakeholder, purpose_slug: str = "", sent_to: str = "")
     """Preferences link (always) and one-click unsubscribe link (mail with a purpose), each
     signed for its own purpose and for the address the mail goes to (`sent_to`, default the
     address on file), so neither survives a change of address (see engage.links)."""
-    from engage import links as signed
-
     links = {
         "preferences_url": absolute_url(
             _token_url(
                 "engage:preferences",
-                signed.link_token(
-                    stakeholder=stakeholder, purpose=signed.PREFERENCES, sent_to=sent_to
-                ),
+                link_token(stakeholder=stakeholder, purpose=PREFERENCES, sent_to=sent_to),
             )
         ),
         "unsubscribe_url": "",
     }
     if purpose_slug:
-        token = signed.link_token(
+        token = link_token(
             stakeholder=stakeholder,
-            purpose=signed.UNSUBSCRIBE,
+            purpose=UNSUBSCRIBE,
             sent_to=sent_to,
             consent_slug=purpose_slug,
         )

@@ -6,12 +6,8 @@ redelivered; the row claim (engage.mail.sending) makes that redelivery send noth
 
 from celery import shared_task
 
-from engage.mail.sending import (
-    EmailTransientError,
-    email_send,
-    emails_reconcile,
-    emails_send_batch,
-)
+from engage.mail.reconcile import emails_reconcile
+from engage.mail.sending import EmailTransientError, email_send, emails_send_batch
 
 
 @shared_task(name="engage.mail.send", bind=True, acks_late=True, max_retries=None)

@@ -8,6 +8,7 @@ second's worth). Without Redis (the embedded setup runs one worker) the bucket l
 import threading
 import time
 
+import redis
 from django.conf import settings
 
 _BUCKET_KEY = "engage:mail:throttle"
@@ -68,8 +69,6 @@ def throttle_reserve(n: int) -> float:
         return _local.reserve(rate, burst, n)
     script = _scripts.get(url)
     if script is None:
-        import redis
-
         script = redis.Redis.from_url(url, socket_timeout=5).register_script(_RESERVE)
         _scripts[url] = script
     return float(script(keys=[_BUCKET_KEY], args=[rate, burst, n]))

@@ -6,7 +6,8 @@
 - `consent`: the consent ledger and the suppression list;
 - `signup`: joining the list by double opt-in;
 - `segments`: saved stakeholder filters;
-- `privacy`: drafting and publishing versions of the privacy notice.
+- `privacy`: drafting and publishing versions of the privacy notice;
+- `links`: mailing a fresh signed link for an expired one.
 
 Callers import the package (`from engage import services`, `from engage.services import audit_log`):
 everything they use is named here.
@@ -22,6 +23,7 @@ from engage.services.consent import (
     suppression_add,
     suppression_remove,
 )
+from engage.services.links import link_renew
 from engage.services.privacy import (
     privacy_notice_draft_save,
     privacy_notice_publish,
@@ -50,6 +52,7 @@ __all__ = [
     "privacy_notice_publish",
     "privacy_notice_sections",
     "privacy_notice_text",
+    "link_renew",
     "AREAS_FILE",
     "SIGNUP_REQUESTS_PER_ADDRESS_PER_DAY",
     "SignupLinkInvalid",

@@ -3,9 +3,9 @@
 - `context`: what each audience's email context holds, one type per key.
 - `markers`: lock the row, check the marker, set it, queue (every scheduled send).
 - `registration`: the notice each registration is owed, and both ends of the sender's wake key.
-- `changes`: a meeting's change and cancellation notices, recorded in the request and fanned
-  out by a task.
-- `facilitators`: facilitator notices, and a session's change notice.
+- `changes`: a meeting's change and cancellation notices, and a session's change notice,
+  recorded in the request and fanned out by a task.
+- `facilitators`: facilitator assignment notices.
 - `scheduled`: reminders, pre-reading, joining instructions (beat).
 The post-meeting survey email belongs to feedback (feedback.notifications).
 """
@@ -15,6 +15,7 @@ from events.notices.changes import (
     meeting_change_record,
     meeting_changes_fan_out_due,
     meeting_notices_supersede,
+    session_change_record,
 )
 from events.notices.context import (
     facilitator_calendar,
@@ -28,7 +29,6 @@ from events.notices.context import (
     session_when_text,
 )
 from events.notices.facilitators import (
-    session_changed_notify,
     session_facilitator_added_notify,
     session_facilitator_removed_notify,
 )
@@ -86,7 +86,7 @@ __all__ = [
     "registration_reminder_send",
     "reminders_rearm",
     "reminders_send_due",
-    "session_changed_notify",
+    "session_change_record",
     "session_facilitator_added_notify",
     "session_facilitator_removed_notify",
     "session_when_text",

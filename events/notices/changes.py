@@ -17,8 +17,13 @@ sending on their own. Exactly once, newest wins:
   row of the older one is written. The newer change's task first withdraws the older rows still
   queued (`meeting_notices_supersede`), so nobody not yet sent the older update gets it after the
   newer, including rows a sender has claimed and not yet handed over. A row being handed to the
-  ESP at that moment still goes; it carries a lower SEQUENCE, which calendar clients ignore once
-  they hold the newer one (RFC 5546, 2.1.5).
+  ESP at that moment still goes, and is recorded sent (the ESP's answer wins over the
+  withdrawal); it carries a lower SEQUENCE, which calendar clients ignore once they hold the
+  newer one (RFC 5546, 2.1.5).
+
+A session's change of time or room goes the same way (`session_change_record` in the request,
+the same task and sweep), keyed (session, moment of the change, recipient). It has no calendar
+part and raises no SEQUENCE, so nothing supersedes it: each change is told once.
 """
 
 import datetime as dt
@@ -26,19 +31,22 @@ import logging
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from engage.enums import EmailStatus
 from engage.mail.services import BulkRecipient, emails_queue_bulk
 from engage.models import OutboundEmail
 from engage.normalise import normalise_email
 from events import ical
-from events.enums import MeetingChangeKind
-from events.models import Meeting, MeetingChange
+from events.enums import MeetingChangeKind, MeetingStatus, SessionKind
+from events.models import Meeting, MeetingChange, Session
 from events.notices.context import (
     facilitator_calendar,
     facilitator_session,
+    facilitator_session_context,
     meeting_context,
     meeting_url,
+    session_when_text,
 )
 from events.notices.facilitators import confirmed_registrations, meeting_facilitators
 
@@ -78,7 +86,10 @@ def meeting_change_record(
     """
     now = timezone.now()
     MeetingChange.objects.filter(
-        meeting=meeting, superseded_at__isnull=True, sequence__lt=meeting.ical_sequence
+        meeting=meeting,
+        session__isnull=True,
+        superseded_at__isnull=True,
+        sequence__lt=meeting.ical_sequence,
     ).update(superseded_at=now)
     change = MeetingChange.objects.create(
         meeting=meeting,
@@ -89,16 +100,58 @@ def meeting_change_record(
         tell_facilitators=tell_facilitators,
         created_at=now,
     )
+    _fan_out_on_commit(change)
+    logger.info(
+        "meeting change recorded",
+        extra={"meeting_id": meeting.pk, "sequence": change.sequence, "kind": kind},
+    )
+    return change
+
+
+def _fan_out_on_commit(change: MeetingChange) -> None:
     # Import inside: events.tasks imports this module (the task <-> service pair).
     from events.tasks import meeting_change_fan_out_task
 
     # robust: a broker that is down must not fail the committed change; the beat's sweep
     # (meeting_changes_fan_out_due) finds the change not yet fanned out.
     transaction.on_commit(lambda: meeting_change_fan_out_task.delay(change.pk), robust=True)
-    logger.info(
-        "meeting change recorded",
-        extra={"meeting_id": meeting.pk, "sequence": change.sequence, "kind": kind},
+
+
+def session_change_record(
+    *,
+    session: Session,
+    fields: list[str],
+    changed_at: dt.datetime,
+    skip_facilitator_ids=(),
+) -> MeetingChange:
+    """Record that `session`'s time, room or online room changed and queue the fan-out of its
+    notices after commit (see `meeting_change_fan_out`). Call it in the transaction that changed
+    the session. `fields` are the changed ones among start, end, room and online_room;
+    `skip_facilitator_ids` are facilitators just added (their assignment notice has the new
+    details). Side effects: one MeetingChange row (kind session_changed, at the meeting's
+    current SEQUENCE, which it leaves as it is); `events.meeting_change_fan_out` queued on commit.
+    """
+    changes = {}
+    if {"start", "end"} & set(fields):
+        changes[_("Time")] = session_when_text(session)
+    if "room" in fields:
+        changes[_("Room")] = session.room or _("to be confirmed")
+    if "online_room" in fields:
+        changes[_("Online room")] = session.online_room or _("none")
+    change = MeetingChange.objects.create(
+        meeting_id=session.meeting_id,
+        session=session,
+        sequence=session.meeting.ical_sequence,
+        kind=MeetingChangeKind.SESSION_CHANGED,
+        changes={str(k): str(v) for k, v in changes.items()},
+        # Registrants hear of a published meeting's sessions only; facilitators of a draft too.
+        tell_registrants=session.meeting.status == MeetingStatus.PUBLISHED,
+        tell_facilitators=True,
+        skip_user_ids=sorted(set(skip_facilitator_ids)),
+        created_at=changed_at,
     )
+    _fan_out_on_commit(change)
+    logger.info("session change recorded", extra={"session_id": session.pk, "change_id": change.pk})
     return change
 
 
@@ -108,10 +161,10 @@ def meeting_notices_supersede(*, meeting_id: int, sequence: int) -> int:
     A second change (or a cancellation) made before the first change's emails went must not let
     anyone get the older update after the newer one: their rows still `queued`, or claimed by a
     sender but not yet handed over, become `suppressed`. Senders claim only queued rows, and look
-    at a claimed calendar row once more just before its ESP call (engage.mail.sending), so a
+    at a claimed calendar row once more just before its ESP call (engage.mail.esp), so a
     sender that claimed 500 rows does not go on sending the older update for a minute. A row
-    whose ESP call is under way at this moment still goes (and stays recorded as suppressed); it
-    carries the lower SEQUENCE, which calendars ignore once they hold the newer one. Called by
+    whose ESP call is under way at this moment still goes, and is recorded sent when the call
+    returns (engage.mail.recording: the ESP's answer wins); it carries the lower SEQUENCE, which calendars ignore once they hold the newer one. Called by
     the newer change's fan-out before it queues its own notices. Returns how many rows were
     withdrawn.
     """
@@ -224,11 +277,17 @@ def meeting_change_fan_out(*, change_id: int) -> int:
     "meeting-facilitator-changed:<meeting>:<sequence>:<user>" (cancellations:
     "meeting-cancelled:<meeting>:<registration>", "meeting-facilitator-cancelled:<meeting>:<user>"),
     batch send tasks on each chunk's commit, older queued notices withdrawn, and
-    MeetingChange.fanned_out_at set. Returns how many people were addressed (0 if none).
+    MeetingChange.fanned_out_at set. A session change (see `session_change_record`) tells the
+    registrants it affects and the session's facilitators, keyed
+    "session-changed:<session>:<changed_at>:<registration>" and
+    "session-facilitator-changed:<session>:<changed_at>:<user>", without a calendar part.
+    Returns how many people were addressed (0 if none).
     """
-    change = MeetingChange.objects.select_related("meeting").get(pk=change_id)
+    change = MeetingChange.objects.select_related("meeting", "session").get(pk=change_id)
     if change.superseded_at is not None or change.fanned_out_at is not None:
         return 0
+    if change.kind == MeetingChangeKind.SESSION_CHANGED:
+        return _session_change_fan_out(change)
     meeting = change.meeting
     if meeting.ical_sequence != change.sequence:
         return 0  # a newer change has committed; its own fan-out tells everyone
@@ -268,6 +327,66 @@ def meeting_change_fan_out(*, change_id: int) -> int:
     logger.info(
         "meeting change fanned out",
         extra={"meeting_id": meeting.pk, "sequence": change.sequence, "emails": count},
+    )
+    return count
+
+
+def _session_change_recipients(change: MeetingChange) -> list[tuple[str, dict, list]]:
+    """(template, shared context, recipients) of a session change: the confirmed registrants it
+    affects (placed in the breakout, or everyone for a plenary) and its facilitators."""
+    session, meeting = change.session, change.meeting
+    stamp = f"{change.created_at.timestamp():.6f}"
+    sends = []
+    if change.tell_registrants:
+        registrations = confirmed_registrations(meeting)
+        if session.kind == SessionKind.BREAKOUT:
+            registrations = registrations.filter(breakout=session)
+        recipients = [
+            BulkRecipient(
+                to_email=registration.stakeholder.email,
+                stakeholder_id=registration.stakeholder_id,
+                values={"first_name": registration.stakeholder.first_name},
+                dedupe_key=f"session-changed:{session.pk}:{stamp}:{registration.pk}",
+            )
+            for registration in registrations
+        ]
+        context = {
+            **meeting_context(meeting),
+            "meeting_url": meeting_url(meeting),
+            "session_title": session.title,
+            "changes": change.changes,
+        }
+        sends.append(("events/session_changed", context, recipients))
+    if change.tell_facilitators:
+        recipients = []
+        for user in session.facilitators.exclude(pk__in=change.skip_user_ids).order_by("pk"):
+            if not user.email:
+                logger.info("facilitator without email", extra={"user_id": user.pk})
+                continue
+            recipients.append(
+                BulkRecipient(
+                    to_email=user.email,
+                    stakeholder_id=None,
+                    values={"first_name": user.first_name},
+                    dedupe_key=f"session-facilitator-changed:{session.pk}:{stamp}:{user.pk}",
+                )
+            )
+        context = {**facilitator_session_context(session), "changes": change.changes}
+        sends.append(("events/session_changed_facilitator", context, recipients))
+    return sends
+
+
+def _session_change_fan_out(change: MeetingChange) -> int:
+    count = 0
+    for template, context, recipients in _session_change_recipients(change):
+        _insert_while_latest(
+            change.pk, template=template, context=context, recipients=recipients, method=""
+        )
+        count += len(recipients)
+    MeetingChange.objects.filter(pk=change.pk).update(fanned_out_at=timezone.now())
+    logger.info(
+        "session change fanned out",
+        extra={"session_id": change.session_id, "change_id": change.pk, "emails": count},
     )
     return count
 

@@ -67,8 +67,7 @@ class FacilitatorSession(TypedDict):
     url: str
 
 
-class FacilitatorContext(TypedDict):
-    first_name: str
+class FacilitatorSessionContext(TypedDict):
     session_title: str
     meeting_title: str
     session_when: str
@@ -76,6 +75,10 @@ class FacilitatorContext(TypedDict):
     online_room: str
     venue: str
     facilitator_url: str
+
+
+class FacilitatorContext(FacilitatorSessionContext):
+    first_name: str
 
 
 def _when_text(start, end) -> str:
@@ -176,9 +179,13 @@ def facilitator_session(session) -> FacilitatorSession:
 
 def facilitator_context(session, user) -> FacilitatorContext:
     """A facilitator email about one session they run."""
+    return {"first_name": user.first_name, **facilitator_session_context(session)}
+
+
+def facilitator_session_context(session) -> FacilitatorSessionContext:
+    """What every facilitator of a session is told about it (a bulk send's shared context)."""
     meeting = session.meeting
     return {
-        "first_name": user.first_name,
         "session_title": session.title,
         "meeting_title": meeting.title,
         "session_when": session_when_text(session),

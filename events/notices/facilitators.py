@@ -1,4 +1,4 @@
-"""Facilitator notices, and a session's change notice to the people in it.
+"""Facilitator notices (a session's change notice goes through events.notices.changes).
 
 Operational mail to staff and volunteers, sent as account mail is: no stakeholder and no consent
 purpose, so no preferences footer and no List-Unsubscribe (a facilitator cannot opt out of hearing
@@ -7,22 +7,18 @@ that their session moved). The suppression list still applies at send time.
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from engage.mail.services import email_queue
 from engage.normalise import normalise_email
 from events import ical
-from events.enums import MeetingStatus, RegistrationStatus, SessionKind
+from events.enums import MeetingStatus, RegistrationStatus
 from events.models import Meeting, Registration, Session
 from events.notices.context import (
     facilitator_calendar,
     facilitator_context,
-    registrant_context,
-    session_when_text,
 )
 
 logger = logging.getLogger(__name__)
@@ -131,64 +127,3 @@ def session_facilitator_removed_notify(
         key=f"session-facilitator-removed:{session.pk}:{at.timestamp():.6f}:{user.pk}",
         calendar_method="" if still_there else ical.METHOD_CANCEL,
     )
-
-
-def session_changed_notify(
-    *,
-    session_id: int,
-    fields: list[str],
-    changed_at: dt.datetime,
-    skip_facilitator_ids: Iterable[int] = (),
-) -> int:
-    """Queue a notice of a session's new time, room or online room to the people it affects.
-
-    For a published meeting, a breakout's notice goes to the confirmed registrants placed in it, a
-    plenary's to everyone confirmed. Every facilitator of the session with an email address gets
-    their own notice (events/session_changed_facilitator), whatever the meeting's status, except
-    those in `skip_facilitator_ids` (just added: their assignment notice has the new details).
-    `fields` are the changed ones among start, end, room and online_room. No calendar part: the
-    registrants' calendar entry is the meeting's (its own start, end and place), which a session
-    change leaves as it was (session_update keeps sessions within the meeting's times), so a
-    REQUEST would carry nothing new. Side effects: one OutboundEmail per person, keyed
-    "session-changed:<session>:<changed_at>:<registration>" or
-    "session-facilitator-changed:<session>:<changed_at>:<user>". Returns how many were addressed.
-    """
-    session = Session.objects.select_related("meeting").get(pk=session_id)
-    recipients = confirmed_registrations(session.meeting)
-    if session.meeting.status != MeetingStatus.PUBLISHED:
-        recipients = recipients.none()
-    elif session.kind == SessionKind.BREAKOUT:
-        recipients = recipients.filter(breakout=session)
-    changes = {}
-    if {"start", "end"} & set(fields):
-        changes[_("Time")] = session_when_text(session)
-    if "room" in fields:
-        changes[_("Room")] = session.room or _("to be confirmed")
-    if "online_room" in fields:
-        changes[_("Online room")] = session.online_room or _("none")
-    stamp = f"{changed_at.timestamp():.6f}"
-    count = 0
-    for registration in recipients:
-        email_queue(
-            to_email=registration.stakeholder.email,
-            template="events/session_changed",
-            context={
-                **registrant_context(registration),
-                "session_title": session.title,
-                "changes": changes,
-            },
-            stakeholder=registration.stakeholder,
-            dedupe_key=f"session-changed:{session.pk}:{stamp}:{registration.pk}",
-        )
-        count += 1
-    for user in session.facilitators.exclude(pk__in=list(skip_facilitator_ids)).order_by("pk"):
-        email = _facilitator_email(
-            session,
-            user,
-            template="events/session_changed_facilitator",
-            key=f"session-facilitator-changed:{session.pk}:{stamp}:{user.pk}",
-            changes=changes,
-        )
-        count += email is not None
-    logger.info("session change notice", extra={"session_id": session_id, "emails": count})
-    return count

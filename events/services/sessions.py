@@ -32,7 +32,7 @@ SESSION_FIELDS = (
     "capacity",
     "order",
 )
-# A change to these tells the people in the session (events.notices.session_changed_notify).
+# A change to these tells the people in the session (events.notices.session_change_record).
 SESSION_NOTICE_FIELDS = ("start", "end", "room", "online_room")
 
 
@@ -86,8 +86,9 @@ def session_update(*, session_id: int, data: dict, facilitators, actor) -> Sessi
 
     Raises ValidationError when a breakout's capacity would fall below the people already in it,
     or for new times outside the meeting's. Side effects: facilitators added or removed are told
-    (session_facilitators_set); a change of time, room or online room queues a notice to the
-    people it affects through events.notices.session_changed_notify: for a published
+    (session_facilitators_set); a change of time, room or online room is recorded
+    (events.notices.session_change_record) and a task after commit tells the people it
+    affects: for a published
     meeting a breakout's confirmed registrants placed in it, everyone confirmed for a plenary;
     for a draft or published one the session's facilitators. The meeting's calendar entry is not
     touched: it holds only the meeting's own times and place, which a session cannot move.
@@ -122,8 +123,8 @@ def session_update(*, session_id: int, data: dict, facilitators, actor) -> Sessi
     logger.info("session updated", extra={"session_id": session.pk, "actor_id": actor_id(actor)})
     # Facilitators of a draft hear too: they prepare the session before it is published.
     if changed and session.meeting.status in (MeetingStatus.DRAFT, MeetingStatus.PUBLISHED):
-        notices.session_changed_notify(
-            session_id=session.pk, fields=changed, changed_at=now, skip_facilitator_ids=added
+        notices.session_change_record(
+            session=session, fields=changed, changed_at=now, skip_facilitator_ids=added
         )
     return session
 
@@ -236,10 +237,11 @@ def meeting_agenda_shift(*, meeting_id: int, minutes: int, actor) -> list[Sessio
     The meeting row is locked, then its sessions, so an edit of one session cannot interleave.
     Raises ValidationError, changing nothing, when a session would then fall outside the meeting's
     times, or for a cancelled meeting. Side effects: each session's start and end; for a draft or
-    published meeting, each moved session's notice through events.notices.session_changed_notify
-    (its facilitators, and for a published meeting the registrants it concerns), as a session
-    edit sends it. No calendar SEQUENCE changes: a session's times are in no calendar file (the
-    registrants' entry is the meeting's own, already updated by the meeting's change). Returns the
+    published meeting, each moved session's notice, recorded through
+    events.notices.session_change_record and sent after commit (its facilitators, and for a
+    published meeting the registrants it concerns), as a session edit sends it. No calendar
+    SEQUENCE changes: a session's times are in no calendar file (the registrants' entry is the
+    meeting's own, already updated by the meeting's change). Returns the
     moved sessions.
     """
     meeting = Meeting.objects.select_for_update(of=("self",)).get(pk=meeting_id)
@@ -270,9 +272,8 @@ def meeting_agenda_shift(*, meeting_id: int, minutes: int, actor) -> list[Sessio
     now = timezone.now()
     if meeting.status in (MeetingStatus.DRAFT, MeetingStatus.PUBLISHED):
         for session in sessions:
-            notices.session_changed_notify(
-                session_id=session.pk, fields=["start", "end"], changed_at=now
-            )
+            session.meeting = meeting
+            notices.session_change_record(session=session, fields=["start", "end"], changed_at=now)
     logger.info(
         "agenda shifted",
         extra={"meeting_id": meeting_id, "minutes": minutes, "actor_id": actor_id(actor)},

@@ -24,8 +24,10 @@ def _no_fetching():
     """A URL fetcher that fetches nothing: the document has no images or stylesheets outside
     it, and text a person typed must never make the builder open a URL. Made without the default
     fetcher's handlers, whose HTTPS context costs a noticeable part of a small document's build."""
+    # Imported on first use, as in document_pdf below: importing WeasyPrint loads Pango.
     from urllib.request import OpenerDirector
 
+    # WeasyPrint itself, late for the same reason.
     from weasyprint.urls import URLFetcher
 
     class NoFetching(URLFetcher):

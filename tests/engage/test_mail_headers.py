@@ -10,7 +10,7 @@ import pytest
 
 from engage.mail import sending
 from engage.models import OutboundEmail
-from tests.engage.test_mail_sending import consented, queue_invitation
+from tests.engage.mail_support import consented, queue_invitation
 from tests.standin_ses import StandInSES
 
 UNSUBSCRIBE = re.compile(rb"^List-Unsubscribe: <(https?://[^>\s]+/unsubscribe/[^>\s]+)>\r?$", re.M)

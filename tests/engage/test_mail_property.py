@@ -14,7 +14,6 @@ from engage.mail import sending
 from engage.mail.services import BulkRecipient, email_queue, emails_queue_bulk
 from engage.models import ConsentPurpose, OutboundEmail
 from engage.services import consent_give, consent_withdraw
-from tests.engage.test_mail_sending import ses  # noqa: F401  (the stand-in SES fixture)
 from tests.factories import StakeholderFactory
 
 TEMPLATES = sorted(

@@ -8,7 +8,7 @@ from engage.mail import sending
 from engage.mail.services import email_queue
 from engage.mail.webhooks import email_event_record
 from engage.models import Suppression
-from tests.engage.test_mail_sending import consented, queue_invitation
+from tests.engage.mail_support import consented, queue_invitation
 
 pytestmark = pytest.mark.django_db
 

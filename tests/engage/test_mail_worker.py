@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from engage.enums import EmailStatus, SuppressionReason
-from engage.mail.sending import emails_reconcile
+from engage.mail.reconcile import emails_reconcile
 from engage.mail.services import BulkRecipient, emails_queue_bulk
 from engage.models import OutboundEmail, Suppression
 from tests.factories import ConsentPurposeFactory, ConsentRecordFactory, StakeholderFactory

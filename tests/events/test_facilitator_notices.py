@@ -93,22 +93,18 @@ def test_a_time_change_tells_the_registrants_and_each_facilitator_once(
         (user.email, None, None) for user in leads
     )
 
-    # The same change delivered again (a retry) and the same edit saved again add nothing.
-    changed_at = timezone.now()
-    first, _outbox = _sent(
-        django_capture_on_commit_callbacks,
-        notices.session_changed_notify,
-        session_id=breakout.pk,
-        fields=["start"],
-        changed_at=changed_at,
-    )
+    # The request recorded the change and sent nothing itself; the task after commit did.
+    change = MeetingChange.objects.get(session=breakout)
+    assert (change.kind, change.fanned_out_at is not None) == ("session_changed", True)
+    # The same change delivered again (a redelivered task, or one that died before it recorded
+    # the end) and the same edit saved again add nothing.
     count = OutboundEmail.objects.count()
     again, rerun = _sent(
-        django_capture_on_commit_callbacks,
-        notices.session_changed_notify,
-        session_id=breakout.pk,
-        fields=["start"],
-        changed_at=changed_at,
+        django_capture_on_commit_callbacks, notices.meeting_change_fan_out, change_id=change.pk
+    )
+    MeetingChange.objects.filter(pk=change.pk).update(fanned_out_at=None)
+    died, redelivered = _sent(
+        django_capture_on_commit_callbacks, notices.meeting_change_fan_out, change_id=change.pk
     )
     _session, resaved = _sent(
         django_capture_on_commit_callbacks,
@@ -118,8 +114,8 @@ def test_a_time_change_tells_the_registrants_and_each_facilitator_once(
         start=later,
         end=later + dt.timedelta(hours=1),
     )
-    assert (first, again) == (4, 4)
-    assert (rerun, resaved) == ([], [])
+    assert (again, died) == (0, 4)
+    assert (rerun, redelivered, resaved) == ([], [], [])
     assert OutboundEmail.objects.count() == count
 
 
@@ -648,3 +644,30 @@ def test_the_facilitator_page_has_the_anchor_the_emails_link_to(client, facilita
     response = client.get(FACILITATOR_URL)
 
     assert f'id="session-{session.pk}"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_session_change_is_recorded_in_the_request_and_told_after_commit(
+    django_capture_on_commit_callbacks, roles
+):
+    plenary = SessionFactory(kind=SessionKind.PLENARY, room="Room 1")
+    registrations = [RegistrationFactory(meeting=plenary.meeting) for _ in range(3)]
+    lead = _facilitator(first_name="Ama")
+    plenary.facilitators.set([lead])
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=False) as after_commit:
+        _update(session=plenary, facilitators=[lead], room="Room 2")
+    in_request = OutboundEmail.objects.count()
+    change = MeetingChange.objects.get(session=plenary)
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in after_commit:
+            callback()
+
+    assert in_request == 0
+    assert change.changes == {"Room": "Room 2"}
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        [r.stakeholder.email for r in registrations] + [lead.email]
+    )
+    assert all("- Room: Room 2" in m.body for m in mail.outbox)
+    assert _by_address(mail.outbox)[lead.email].body.startswith("Dear Ama,")

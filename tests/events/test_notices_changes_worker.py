@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from engage.enums import EmailStatus
-from engage.mail.sending import emails_reconcile
+from engage.mail.reconcile import emails_reconcile
 from engage.models import OutboundEmail
 from events import services
 from events.models import MeetingChange

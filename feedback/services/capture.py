@@ -11,12 +11,13 @@ import logging
 import uuid
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from events.models import DiscussionQuestion, Session
+from feedback import sql
 from feedback.enums import (
     POINT_TEXT_MAX,
     THEME_NAME_MAX,
@@ -100,9 +101,10 @@ def theme_for_meeting(*, meeting, name: str) -> Theme | None:
     return theme
 
 
-def _revision(point: Point, *, action: str, by) -> None:
-    PointRevision.objects.create(
-        point=point,
+def _revision_of(point: Point, *, action: str, by) -> PointRevision:
+    """The revision recording `point` as it now is (unsaved; the point may be unsaved too)."""
+    return PointRevision(
+        point_id=point.pk,
         action=action,
         by=by,
         text=point.text,
@@ -110,6 +112,10 @@ def _revision(point: Point, *, action: str, by) -> None:
         weight=point.weight,
         theme_name=point.theme.name if point.theme_id else "",
     )
+
+
+def _revision(point: Point, *, action: str, by) -> None:
+    _revision_of(point, action=action, by=by).save(force_insert=True)
 
 
 def point_capture(
@@ -161,39 +167,59 @@ def point_capture(
     if source != PointSource.FACILITATOR and not author.has_perm("events.change_meeting"):
         raise PermissionDenied
     clean_text, clean_weight = _clean_text(text), _clean_weight(weight)
+    now = timezone.now()
+    closed = question.capture_closed_at is not None and question.capture_closed_at <= now
+
+    def new_point() -> Point:
+        return Point(
+            key=key,
+            question=question,
+            session=session,
+            author=author,
+            source=source,
+            text=clean_text,
+            verbatim=bool(verbatim),
+            weight=clean_weight,
+            theme=theme_for_meeting(meeting=session.meeting, name=theme),
+            created_at=now,
+            updated_at=now,
+        )
+
+    if connection.vendor == "postgresql" and not closed:
+        # One statement inserts the point and its revision unless the key is taken (see
+        # feedback.sql); a resend costs the same round trip and then reads what is saved.
+        point = new_point()
+        if sql.point_insert(point, _revision_of(point, action=PointAction.CREATED, by=author)):
+            points_personal_data_queue([point.pk])
+            _log_captured(point, author=author)
+            return point, True
+        existing = Point.objects.get(key=key)
+        return _same_author(existing, author=author, question_id=question_id), False
     existing = Point.objects.filter(key=key).first()
     if existing is not None:
         # A resend: answered from what is saved, closed capture or not.
         return _same_author(existing, author=author, question_id=question_id), False
-    now = timezone.now()
-    if question.capture_closed_at is not None and question.capture_closed_at <= now:
+    if closed:
         raise _closed_error()
     try:
         with transaction.atomic():
-            point = Point.objects.create(
-                key=key,
-                question=question,
-                session=session,
-                author=author,
-                source=source,
-                text=clean_text,
-                verbatim=bool(verbatim),
-                weight=clean_weight,
-                theme=theme_for_meeting(meeting=session.meeting, name=theme),
-                created_at=now,
-                updated_at=now,
-            )
+            point = new_point()
+            point.save(force_insert=True)
             _revision(point, action=PointAction.CREATED, by=author)
             points_personal_data_queue([point.pk])
     except IntegrityError:
         # Two sends of one key at once: the other one won; return what it saved.
         existing = Point.objects.get(key=key)
         return _same_author(existing, author=author, question_id=question_id), False
+    _log_captured(point, author=author)
+    return point, True
+
+
+def _log_captured(point: Point, *, author) -> None:
     logger.info(
         "point captured",
-        extra={"point_id": point.pk, "session_id": session.pk, "actor_id": author.pk},
+        extra={"point_id": point.pk, "session_id": point.session_id, "actor_id": author.pk},
     )
-    return point, True
 
 
 def _same_author(point: Point, *, author, question_id: int) -> Point:

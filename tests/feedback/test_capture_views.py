@@ -254,3 +254,25 @@ def test_copying_a_meeting_copies_its_questions(engagement_team):
     )
     copied = DiscussionQuestion.objects.filter(session__meeting=copy)
     assert list(copied.values_list("text", "order")) == [("First?", 1), ("Second?", 2)]
+
+
+def test_a_point_and_its_resend_take_a_fixed_few_queries(
+    client, facilitator, question, django_assert_num_queries
+):
+    from django.db import connection
+
+    from feedback.models import PointRevision
+
+    client.force_login(facilitator)
+    key = str(uuid.uuid4())
+    # Session, user, question with its capture state, then the one statement that inserts the
+    # point and its revision on PostgreSQL (SQLite: the key, then both inserts in a savepoint; a resend is read by its key).
+    first, again = (4, 5) if connection.vendor == "postgresql" else (8, 4)
+    with django_assert_num_queries(first):
+        assert _add(client, question, key=key).status_code == 201
+    with django_assert_num_queries(again):
+        assert _add(client, question, key=key).status_code == 200
+    point = Point.objects.get()
+    assert list(PointRevision.objects.filter(point=point).values_list("action", "text")) == [
+        ("created", "More patrols")
+    ]

@@ -11,7 +11,6 @@ import pytest
 from engage.mail import sending
 from engage.models import OutboundEmail
 from tests.engage.mail_support import consented, queue_invitation
-from tests.standin_ses import StandInSES
 
 UNSUBSCRIBE = re.compile(rb"^List-Unsubscribe: <(https?://[^>\s]+/unsubscribe/[^>\s]+)>\r?$", re.M)
 
@@ -82,22 +81,6 @@ def test_smtp_carries_list_unsubscribe_unencoded(smtp_sink):
     email.refresh_from_db()
     assert UNSUBSCRIBE.search(raw).group(1).startswith(_expected_url(email))
     assert b"\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in raw
-
-
-@pytest.fixture
-def ses(settings):
-    with StandInSES() as esp:
-        settings.MAILERS = {"default": {"BACKEND": "engage.mail.backends.AmazonSESBackend"}}
-        settings.ENGAGE_MAIL_ESP_ENDPOINT_URL = esp.url
-        settings.ANYMAIL = {
-            "AMAZON_SES_CLIENT_PARAMS": {
-                "aws_access_key_id": "stand-in",
-                "aws_secret_access_key": "stand-in",
-                "region_name": "eu-west-2",
-            }
-        }
-        settings.ENGAGE_MAIL_RATE_PER_SECOND = 0
-        yield esp
 
 
 @pytest.mark.django_db
